@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` (install, seed, serve) and `make test` (install dev extras, test, evaluate).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-dev run test test-fast eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+## Serve on http://$(HOST):$(PORT), ingesting seeds/ first when the index is empty.
+run: install
+	$(BIN)/rag serve --host $(HOST) --port $(PORT) --seed seeds
+
+## The whole test suite, then the evaluation gate on the seeds set (CI runs exactly this).
+test: install-dev
+	$(BIN)/python -m pytest
+	$(BIN)/rag eval --corpus seeds --json reports/eval-seeds.json
+
+## Skip the slow tests (real server processes) while developing.
+test-fast: install-dev
+	$(BIN)/python -m pytest -m "not slow"
+
+eval: install
+	$(BIN)/rag eval --corpus seeds
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) data reports .pytest_cache

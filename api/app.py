@@ -1,0 +1,144 @@
+"""create_app(pipeline): the FastAPI application and its routes."""
+
+import json
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+
+from api.errors import error_response, install_error_handlers
+from api.schemas import (
+    ArticleIn,
+    AskRequest,
+    AskResponse,
+    Deleted,
+    DocumentDetail,
+    DocumentList,
+    DocumentOut,
+    ErrorBody,
+    FailureOut,
+    Health,
+    IngestOut,
+    UploadOut,
+)
+from rag.documents import article_from_record, check_size, parse_file
+from rag.errors import InvalidInput, RagError
+from rag.pipeline import Pipeline
+from rag.types import IngestFailure, IngestResult
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 503)
+}
+_UPLOAD_SCHEMA = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": ArticleIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+        "required": True,
+    }
+}
+
+
+def create_app(pipeline: Pipeline) -> FastAPI:
+    """The service over one pipeline (built once at start-up, shared by every request)."""
+    app = FastAPI(
+        title="News QA",
+        version="0.1.0",
+        description="Ask questions about news articles; answers cite the exact sentences they rest on.",
+    )
+    install_error_handlers(app)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
+    def healthz(response: Response) -> Health:
+        """Whether the store answers (never calls a model)."""
+        try:
+            chunks = pipeline.chunk_count()
+        except RagError as exc:
+            response.status_code = 503
+            return Health(status="error", detail=str(exc))
+        return Health(status="ok", chunks=chunks, embedder=pipeline.embedder_name)
+
+    @app.post("/v1/ask", response_model=AskResponse, responses=_ERRORS)
+    def ask(body: AskRequest) -> AskResponse:
+        """Answer from the stored articles with cited sentences, or refuse."""
+        filters = body.filters.to_filters() if body.filters else None
+        return AskResponse.of(pipeline.ask(body.question, body.top_k, filters))
+
+    @app.post(
+        "/v1/documents",
+        response_model=UploadOut | IngestOut,
+        responses={**_ERRORS, 201: {"model": IngestOut}},
+        openapi_extra=_UPLOAD_SCHEMA,
+    )
+    async def add_document(request: Request, response: Response) -> IngestOut | UploadOut:
+        """Add an article: a JSON object, or a file (.txt .md .html .jsonl .pdf) as multipart field `file`."""
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            return await _add_file(request, response)
+        if not content_type.startswith("application/json"):
+            return error_response(415, "unsupported media type", "send application/json or multipart/form-data")  # type: ignore[return-value]
+        raw = await request.body()
+        check_size(raw, pipeline.settings.max_document_bytes)
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
+        if not isinstance(record, dict):
+            raise InvalidInput("the body must be a JSON object with 'title' and 'text'")
+        article_in = ArticleIn.model_validate(record)
+        result = pipeline.ingest(article_from_record(article_in.model_dump()))
+        response.status_code = 201 if result.status == "created" else 200
+        return IngestOut.of(result)
+
+    async def _add_file(request: Request, response: Response) -> UploadOut:
+        async with request.form(max_files=1, max_fields=5) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInput("the multipart body needs a file in the field 'file'")
+            name = upload.filename or "upload.txt"
+            data = await upload.read(pipeline.settings.max_document_bytes + 1)
+        check_size(data, pipeline.settings.max_document_bytes)
+        results: list[IngestResult] = []
+        failures: list[IngestFailure] = []
+        for item in parse_file(name, data):
+            if isinstance(item, IngestFailure):
+                failures.append(item)
+            else:
+                results.append(pipeline.ingest(item))
+        if not results:
+            reasons = "; ".join(f"{f.source}: {f.reason}" for f in failures) or "no article found"
+            raise InvalidInput(f"nothing was added from {name}: {reasons}")
+        first = IngestOut.of(results[0])
+        response.status_code = 201 if any(r.status == "created" for r in results) else 200
+        return UploadOut(
+            **first.model_dump(),
+            documents=[IngestOut.of(r) for r in results],
+            failures=[FailureOut(source=f.source, reason=f.reason) for f in failures],
+        )
+
+    @app.get("/v1/documents", response_model=DocumentList)
+    def list_documents() -> DocumentList:
+        """Every stored article."""
+        return DocumentList(documents=[DocumentOut.of(d) for d in pipeline.documents()])
+
+    @app.get("/v1/documents/{document_id}", response_model=DocumentDetail, responses=_ERRORS)
+    def get_document(document_id: str) -> DocumentDetail:
+        """One article with its full text and sentence spans."""
+        return DocumentDetail.of_view(pipeline.document(document_id))
+
+    @app.delete("/v1/documents/{document_id}", response_model=Deleted, responses=_ERRORS)
+    def delete_document(document_id: str) -> Deleted:
+        """Remove an article and all its chunks."""
+        return Deleted(id=document_id, deleted_chunks=pipeline.delete(document_id))
+
+    return app

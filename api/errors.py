@@ -1,0 +1,66 @@
+"""Map the package's errors (and FastAPI's validation errors) to JSON responses, once."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.errors import (
+    ConfigError,
+    EmptyIndex,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    RagError,
+    StoreError,
+    UnsupportedFile,
+    UpstreamError,
+)
+
+log = logging.getLogger("api")
+
+_STATUS: tuple[tuple[type[RagError], int, str], ...] = (
+    (NotFound, 404, "not found"),
+    (PayloadTooLarge, 413, "payload too large"),
+    (UnsupportedFile, 415, "unsupported file"),
+    (InvalidInput, 422, "invalid input"),
+    (EmptyIndex, 409, "no articles yet"),
+    (UpstreamError, 502, "upstream failure"),
+    (StoreError, 503, "store unavailable"),
+    (ConfigError, 500, "server misconfigured"),
+)
+
+
+def error_response(status: int, error: str, detail: object = None) -> JSONResponse:
+    """The one JSON error shape: {"error": ..., "detail": ...}."""
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into a JSON body without a traceback."""
+
+    @app.exception_handler(RagError)
+    async def rag_error(_: Request, exc: RagError) -> JSONResponse:
+        for kind, status, label in _STATUS:
+            if isinstance(exc, kind):
+                return error_response(status, label, str(exc))
+        return error_response(500, "internal error", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
+        return error_response(422, "invalid request", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, str(exc.detail).lower(), None)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal error", "the server failed; the log has the details")

@@ -1,0 +1,178 @@
+"""The HTTP contract: request and response bodies of /v1/ask and /v1/documents."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.pipeline import DocumentView
+from rag.types import Answer, Citation, DocumentInfo, Filters, IngestResult
+
+
+class FiltersIn(BaseModel):
+    """Restrict retrieval to some articles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_ids: list[str] = Field(default_factory=list, max_length=1000)
+    source: str | None = Field(None, max_length=300)
+    published_from: date | None = None
+    published_to: date | None = None
+
+    def to_filters(self) -> Filters:
+        return Filters(tuple(self.document_ids), self.source, self.published_from, self.published_to)
+
+
+class AskRequest(BaseModel):
+    """A question about the stored articles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., description="The question, in plain words.", examples=["What stake will NCIC hold in the export venture?"])
+    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default from settings).")
+    filters: FiltersIn | None = None
+
+
+class CitationOut(BaseModel):
+    """A cited passage; `start`/`end` are the supporting sentence's offsets in the article's text."""
+
+    n: int
+    document_id: str
+    chunk_id: str
+    title: str
+    url: str | None
+    published: date | None
+    source: str | None
+    text: str
+    start: int
+    end: int
+    quote: str
+    score: float
+
+    @classmethod
+    def of(cls, citation: Citation) -> "CitationOut":
+        return cls(**citation.__dict__)
+
+
+class AskResponse(BaseModel):
+    """A short answer with `[n]` markers and its citations, or `refused: true` when the articles don't say."""
+
+    answer: str
+    refused: bool
+    citations: list[CitationOut]
+    timings_ms: dict[str, float]
+
+    @classmethod
+    def of(cls, answer: Answer) -> "AskResponse":
+        return cls(
+            answer=answer.answer,
+            refused=answer.refused,
+            citations=[CitationOut.of(c) for c in answer.citations],
+            timings_ms=answer.timings_ms,
+        )
+
+
+class ArticleIn(BaseModel):
+    """An article sent as JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(..., max_length=1000)
+    text: str = Field(..., min_length=1)
+    url: str | None = Field(None, max_length=2000)
+    published: str | None = Field(None, max_length=64, description="YYYY-MM-DD (or an ISO date-time).")
+    source: str | None = Field(None, max_length=300)
+    id: str | None = Field(None, max_length=128)
+
+
+class IngestOut(BaseModel):
+    """What adding an article did."""
+
+    id: str
+    title: str
+    status: Literal["created", "updated", "unchanged"]
+    chunks: int
+
+    @classmethod
+    def of(cls, result: IngestResult) -> "IngestOut":
+        return cls(id=result.id, title=result.title, status=result.status, chunks=result.chunks)
+
+
+class FailureOut(BaseModel):
+    """An article in an uploaded file that could not be added."""
+
+    source: str
+    reason: str
+
+
+class UploadOut(IngestOut):
+    """Adding a file: the first article's result, plus every article's when the file held several."""
+
+    documents: list[IngestOut]
+    failures: list[FailureOut]
+
+
+class DocumentOut(BaseModel):
+    """A stored article's metadata."""
+
+    id: str
+    title: str
+    url: str | None
+    published: date | None
+    source: str | None
+    chunks: int
+
+    @classmethod
+    def of(cls, info: DocumentInfo) -> "DocumentOut":
+        return cls(id=info.id, title=info.title, url=info.url, published=info.published, source=info.source, chunks=info.chunks)
+
+
+class DocumentList(BaseModel):
+    """Every stored article."""
+
+    documents: list[DocumentOut]
+
+
+class ChunkOut(BaseModel):
+    """One chunk of an article and its sentence spans (article offsets)."""
+
+    id: str
+    start: int
+    end: int
+    sentences: list[tuple[int, int]]
+
+
+class DocumentDetail(DocumentOut):
+    """A stored article with its full cleaned text; citation offsets index `text`."""
+
+    text: str
+    chunk_spans: list[ChunkOut]
+
+    @classmethod
+    def of_view(cls, view: DocumentView) -> "DocumentDetail":
+        base = DocumentOut.of(view.info).model_dump()
+        spans = [ChunkOut(id=s.chunk.id, start=s.chunk.start, end=s.chunk.end, sentences=list(s.chunk.sentences)) for s in view.chunks]
+        return cls(**base, text=view.text, chunk_spans=spans)
+
+
+class Deleted(BaseModel):
+    """What a delete removed."""
+
+    id: str
+    deleted_chunks: int
+
+
+class Health(BaseModel):
+    """Whether the service can answer."""
+
+    status: Literal["ok", "error"]
+    chunks: int | None = None
+    embedder: str | None = None
+    detail: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error response: what went wrong and what to do."""
+
+    error: str
+    detail: str | list[dict[str, object]] | None = None

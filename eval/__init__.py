@@ -1,0 +1,1 @@
+"""The evaluation suite: score cited answers against known facts."""

@@ -1,0 +1,56 @@
+"""`rag eval` / `python -m eval`: load, run with progress, report, write JSON, gate on thresholds."""
+
+import json
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from eval.dataset import load_dataset
+from eval.metrics import summarize
+from eval.report import print_report
+from eval.run import DEFAULT_DATASET, HttpTarget, PipelineTarget, Target, failed_thresholds, load_thresholds, run
+from rag.config import Settings
+from rag.errors import InvalidInput
+from rag.pipeline import build
+
+
+def run_eval(
+    *,
+    settings: Settings | None,
+    dataset: Path | None,
+    split: str | None,
+    corpus: list[Path] | None,
+    url: str | None,
+    json_path: Path | None,
+    console: Console,
+    progress_console: Console,
+) -> int:
+    """Evaluate and report; 0 when every threshold is met, 1 otherwise."""
+    questions = load_dataset(dataset or DEFAULT_DATASET, split)
+    with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
+        target: Target
+        if url:
+            target = HttpTarget(url)
+        else:
+            assert settings is not None
+            if corpus:
+                settings = settings.model_copy(update={"data_dir": Path(scratch)})
+            pipeline = build(settings)
+            if corpus:
+                results, failures = pipeline.ingest_paths(corpus)
+                if not results:
+                    raise InvalidInput(f"no article could be ingested from {', '.join(map(str, corpus))}")
+                progress_console.print(f"ingested {len(results)} articles into a temporary index ({len(failures)} failed)")
+            target = PipelineTarget(pipeline)
+        with Progress(TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=progress_console) as progress:
+            task = progress.add_task("eval", total=len(questions))
+            verdicts = run(questions, target, lambda done, total: progress.update(task, completed=done))
+    summary = summarize(verdicts)
+    failures_found = failed_thresholds(summary, load_thresholds())
+    print_report(summary, verdicts, failures_found, console)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps({"summary": summary, "questions": [v.as_dict() for v in verdicts]}, indent=2, ensure_ascii=False))
+    return 1 if failures_found else 0

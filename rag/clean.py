@@ -1,0 +1,109 @@
+"""Text hygiene for articles: Unicode normalization, invisible characters, and news boilerplate."""
+
+import re
+import unicodedata
+
+_KEEP_CONTROLS = {"\n", "\t"}
+_APPEAL = re.compile(
+    r"\b(your (support|donation|contribution)|donate( now| today)?$|paywalls?|subscribe (now|today|to our)|"
+    r"sign up (for|to) our|our newsletter|support (us|our journalism|independent journalism)|"
+    r"become a (member|subscriber)|help us (to )?(tell|keep|continue))\b",
+    re.IGNORECASE,
+)
+_AD_MARKER = re.compile(
+    r"^\s*(advertisement|advertising|sponsored( content)?|ad|t&cs apply|promoted|"
+    r"story continues below( advertisement)?|continue reading below)\s*$",
+    re.IGNORECASE,
+)
+_IMAGE_MARKER = re.compile(
+    r"^\s*(open image in gallery|view image in fullscreen|image:?|photo:?|enlarge this image|"
+    r"!\[[^\]]*\]\([^)]*\)|\[image[^\]]*\])\s*$",
+    re.IGNORECASE,
+)
+_SHARE_LINE = re.compile(
+    r"^\s*(share( this( article| story)?)?( on \w+)?|follow us( on \w+)?|read more|click here.*|"
+    r"related:?.*|recommended:?|most read|sign up.*|copy link|comments?|print)\s*$",
+    re.IGNORECASE,
+)
+_TRAILING_READ_MORE = re.compile(r"(?<=[.!?”\"])\s*Read more\s*$")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+
+def normalize_unicode(text: str) -> str:
+    """NFC-normalize and drop control, format (zero-width, bidi, tag) and unpaired surrogate characters."""
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "ignore") if _has_surrogates(text) else text
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    kept = [
+        ch
+        for ch in unicodedata.normalize("NFC", text)
+        if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co", "Cn"}
+    ]
+    return "".join(kept)
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def clean_article_text(text: str) -> str:
+    """Normalize an article's plain text and drop lines no answer should ever cite (ads, appeals, captions)."""
+    lines = [_SPACES.sub(" ", line).strip() for line in normalize_unicode(text).split("\n")]
+    lines = [_TRAILING_READ_MORE.sub("", line) for line in lines]
+    drop = _boilerplate_lines(lines)
+    kept = [line for i, line in enumerate(lines) if i not in drop]
+    body = "\n".join(kept)
+    return re.sub(r"\n{3,}", "\n\n", body).strip()
+
+
+def _boilerplate_lines(lines: list[str]) -> set[int]:
+    drop: set[int] = set()
+    drop |= _appeal_blocks(lines)
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line:
+            counts[line] = counts.get(line, 0) + 1
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        if _AD_MARKER.match(line) or _IMAGE_MARKER.match(line) or _SHARE_LINE.match(line):
+            drop.add(i)
+        elif counts[line] > 1 and len(line.split()) <= 12:
+            drop.add(i)  # repeated short lines are ad or navigation furniture, never reporting
+    for i, line in enumerate(lines):
+        if _AD_MARKER.match(line):
+            drop |= _short_lines_above(lines, i)
+        if _IMAGE_MARKER.match(line) and i + 1 < len(lines) and _looks_like_caption(lines[i + 1]):
+            drop.add(i + 1)
+    return drop
+
+
+def _short_lines_above(lines: list[str], marker: int) -> set[int]:
+    """The run of short lines (an ad's copy) right above an advertisement marker."""
+    found: set[int] = set()
+    i = marker - 1
+    while i >= 0 and lines[i] and len(lines[i].split()) <= 8 and not lines[i].endswith(("”", '"')):
+        found.add(i)
+        i -= 1
+    return found
+
+
+def _looks_like_caption(line: str) -> bool:
+    return bool(line) and (bool(re.search(r"\(\(?[^()]*\)?\)\s*$", line)) or len(line.split()) <= 25)
+
+
+def _appeal_blocks(lines: list[str]) -> set[int]:
+    """A fund-raising or subscription appeal at the top or bottom of the article."""
+    nonblank = [i for i, line in enumerate(lines) if line]
+    if not nonblank:
+        return set()
+    drop: set[int] = set()
+    head = nonblank[:8]
+    hits = [i for i in head if _APPEAL.search(lines[i])]
+    if len(hits) >= 2:
+        last = hits[-1]
+        drop |= {i for i in nonblank if i <= last}
+    tail = nonblank[-5:]
+    hits = [i for i in tail if _APPEAL.search(lines[i])]
+    if len(hits) >= 2:
+        drop |= {i for i in nonblank if i >= hits[0]}
+    return drop

@@ -1,0 +1,44 @@
+"""The one settings object, read from RAG_* environment variables at the edges (CLI, app start-up)."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every tunable of the service; a misspelt RAG_* variable fails loudly."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Folder of the embedded Chroma store.")
+    collection: str = Field("news", description="Corpus (Chroma collection) name.")
+    embedder: Literal["e5-small"] = Field("e5-small", description="Offline embedding model.")
+    embed_threads: int = Field(1, ge=1, le=64, description="Compute threads for the embedding model.")
+
+    chunk_tokens: int = Field(200, ge=32, le=500, description="Target chunk size in model tokens.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    candidates: int = Field(30, ge=5, le=500, description="Candidates per retriever before fusion.")
+
+    refusal_min_dense: float = Field(
+        0.795, description="Best passage's cosine similarity below this: the articles don't say."
+    )
+    refusal_min_overlap: float = Field(
+        0.25, description="Share of the question's weighted terms the answer sentence must cover."
+    )
+
+    max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
+    max_document_bytes: int = Field(5_000_000, ge=1000, description="Largest accepted article or file.")
+
+    host: str = Field("127.0.0.1", description="Address `rag serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` binds.")
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name_is_valid(cls, value: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]", value):
+            raise ValueError("RAG_COLLECTION must be 3-63 letters, digits, '.', '_' or '-'")
+        return value

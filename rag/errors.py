@@ -1,0 +1,41 @@
+"""The one error hierarchy of the package; each edge (CLI, HTTP) maps it once."""
+
+
+class RagError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class NotFound(RagError):
+    """A named thing (document, collection) does not exist."""
+
+
+class EmptyIndex(RagError):
+    """A question was asked before any article was added."""
+
+
+class InvalidInput(RagError):
+    """The caller sent something we cannot use; the message says what."""
+
+
+class UnsupportedFile(InvalidInput):
+    """A file whose kind we cannot read."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """Input above a configured size limit."""
+
+
+class ConfigError(RagError):
+    """Settings or installed files are wrong; the message says what to set."""
+
+
+class IndexMismatch(ConfigError):
+    """The index was built with another embedding model."""
+
+
+class StoreError(RagError):
+    """The vector store failed or is unreachable."""
+
+
+class UpstreamError(RagError):
+    """A remote model server failed."""

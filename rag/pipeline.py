@@ -1,0 +1,160 @@
+"""build(settings) -> Pipeline: the one place that picks implementations and wires the stages together."""
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.answer import ExtractiveAnswerer
+from rag.chunk import chunk_article
+from rag.clean import normalize_unicode
+from rag.config import Settings
+from rag.documents import content_hash, load_paths
+from rag.embed import E5SmallEmbedder, Embedder
+from rag.errors import EmptyIndex, InvalidInput, NotFound, StoreError
+from rag.retrieve import KeywordIndex, Retriever
+from rag.store import ChunkStore, StoredChunk, open_persistent_client
+from rag.types import Answer, Article, DocumentInfo, Filters, IngestFailure, IngestResult, Passage
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """An article as stored: its metadata and full cleaned text (chunk texts joined back together)."""
+
+    info: DocumentInfo
+    text: str
+    chunks: tuple[StoredChunk, ...]
+
+
+class Pipeline:
+    """Ingest, ask and manage documents over one corpus; safe to share between threads of one process."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._store = store
+        self._keywords = KeywordIndex(store)
+        self._retriever = Retriever(store, embedder, self._keywords, settings.candidates)
+        self._answerer = ExtractiveAnswerer(
+            idf=self._keywords.idf,
+            knows=self._keywords.knows,
+            min_similarity=settings.refusal_min_dense,
+            min_coverage=settings.refusal_min_overlap,
+        )
+        self._write_lock = threading.Lock()
+
+    @property
+    def embedder_name(self) -> str:
+        """The embedding model this corpus is indexed with."""
+        return self._embedder.name
+
+    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+        """Answer a question from the stored articles, citing exact sentences, or refuse."""
+        started = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        if self._store.count() == 0:
+            raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
+        passages = self._retriever.retrieve(question, top_k or self.settings.top_k, filters or Filters())
+        retrieved = time.perf_counter()
+        answer = self._answerer.answer(question, passages)
+        done = time.perf_counter()
+        timings = {
+            "retrieve": round((retrieved - started) * 1000, 2),
+            "answer": round((done - retrieved) * 1000, 2),
+            "total": round((done - started) * 1000, 2),
+        }
+        return Answer(answer.answer, answer.refused, answer.citations, timings)
+
+    def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """The passages retrieval finds for a question, best first (what the answerer reads)."""
+        question = clean_question(question, self.settings.max_question_chars)
+        return self._retriever.retrieve(question, top_k or self.settings.top_k, filters or Filters())
+
+    def ingest(self, article: Article) -> IngestResult:
+        """Store one article: unchanged ones are skipped, changed ones replace their chunks in one write."""
+        digest = content_hash(article)
+        with self._write_lock:
+            existing = self._store.chunk_hashes(article.id)
+            if existing and _is_whole(article.id, existing, digest):
+                return IngestResult(article.id, article.title, "unchanged", len(existing))
+            chunks = chunk_article(article, self._embedder.count_tokens, self.settings.chunk_tokens)
+            vectors = self._embedder.embed_passages([f"{article.title}\n{chunk.text.strip()}" for chunk in chunks])
+            sentences = [
+                self._embedder.embed_passages([article.text[a:b] for a, b in chunk.sentences]) for chunk in chunks
+            ]
+            info = DocumentInfo(article.id, article.title, article.url, article.published, article.source, len(chunks), digest)
+            stale = sorted(set(existing) - {chunk.id for chunk in chunks})
+            self._store.write_document(info, chunks, vectors, sentences, stale)
+            self._keywords.mark_changed()
+        return IngestResult(article.id, article.title, "updated" if existing else "created", len(chunks))
+
+    def ingest_paths(
+        self, paths: Iterable[Path], on_progress: ProgressCallback | None = None
+    ) -> tuple[list[IngestResult], list[IngestFailure]]:
+        """Ingest every article under these paths; one bad file never stops the others."""
+        loaded = list(load_paths(list(paths), self.settings.max_document_bytes))
+        results: list[IngestResult] = []
+        failures: list[IngestFailure] = []
+        for done, item in enumerate(loaded, start=1):
+            if isinstance(item, IngestFailure):
+                failures.append(item)
+            else:
+                try:
+                    results.append(self.ingest(item))
+                except (InvalidInput, StoreError) as exc:
+                    failures.append(IngestFailure(item.title, str(exc)))
+            if on_progress:
+                label = item.source if isinstance(item, IngestFailure) else item.title
+                on_progress(done, len(loaded), label)
+        return results, failures
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every stored article."""
+        return self._store.documents()
+
+    def document(self, document_id: str) -> DocumentView:
+        """One stored article with its full text; NotFound when unknown."""
+        chunks = self._store.document_chunks(document_id)
+        if not chunks:
+            raise NotFound(f"no document with id {document_id!r}: list them with GET /v1/documents")
+        return DocumentView(chunks[0].document, "".join(c.chunk.text for c in chunks), tuple(chunks))
+
+    def delete(self, document_id: str) -> int:
+        """Remove an article and every chunk of it; NotFound when unknown."""
+        with self._write_lock:
+            removed = self._store.delete_document(document_id)
+            self._keywords.mark_changed()
+        if not removed:
+            raise NotFound(f"no document with id {document_id!r}")
+        return removed
+
+    def chunk_count(self) -> int:
+        """How many chunks the corpus holds."""
+        return self._store.count()
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """The question without invisible characters and extra spaces; InvalidInput when empty or too long."""
+    cleaned = " ".join(normalize_unicode(question).split())
+    if not cleaned:
+        raise InvalidInput("the question is empty: ask something about the articles")
+    if len(cleaned) > max_chars:
+        raise InvalidInput(f"the question is {len(cleaned)} characters long; the limit is {max_chars}")
+    return cleaned
+
+
+def _is_whole(document_id: str, existing: dict[str, str], digest: str) -> bool:
+    """Stored chunks are exactly 0..n-1 and all of this version (no half-written article)."""
+    expected = {f"{document_id}:{i}" for i in range(len(existing))}
+    return set(existing) == expected and all(h == digest for h in existing.values())
+
+
+def build(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
+    """Wire the configured embedding model (or a loaded one, to share it) and store into a pipeline."""
+    embedder = embedder or E5SmallEmbedder(threads=settings.embed_threads)
+    client = open_persistent_client(settings.data_dir)
+    store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension)
+    return Pipeline(settings, embedder, store)

@@ -1,0 +1,81 @@
+"""What a question asks for: the kind of answer it expects and the names it is about."""
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from rag.terms import STOP_WORDS
+
+
+class AnswerKind(Enum):
+    """The shape of answer a question expects."""
+
+    NUMBER = "number"
+    DATE = "date"
+    NAME = "name"
+    PLACE = "place"
+    ANY = "any"
+
+
+_NUMBER_NOUNS = (
+    r"stake|share|percentage|proportion|per ?cent|amount|price|cost|value|number|capital|figure|total|sum|"
+    r"size|budget|revenue|profit|loss|rate|salary|fine|investment|valuation|population|age"
+)
+_KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
+    (AnswerKind.NUMBER, re.compile(rf"\bhow (many|much|big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
+    (AnswerKind.DATE, re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date|time)\b|\bsince when\b", re.I)),
+    (AnswerKind.NAME, re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (company|firm|person|brand|carmaker|car maker|automaker|group|organi[sz]ation|partner|team|party|minister|official)\b", re.I)),
+    (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (country|city|region|province|state|town|place|plant|factory|market)s?\b", re.I)),
+)
+_QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have", "tell", "and", "but", "so", "i"}
+_NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'&.-]*[\w]|(?<![\w’'])[A-Z](?![\w])")
+_NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|quarter"
+_HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
+_MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+_HAS_DATE = re.compile(
+    rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow)\b|"
+    r"\b(last|next|this|later this|earlier this) (year|month|week|quarter|spring|summer|autumn|fall|winter)\b|\b(end of the year|years? ago|decades? ago)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    """The expected kind of answer and the proper names the question mentions."""
+
+    kind: AnswerKind
+    names: tuple[str, ...]
+
+
+def shape_of(question: str) -> QuestionShape:
+    """Classify a question and pick out its names (capitalized words past the first, and acronyms)."""
+    kind = next((kind for kind, pattern in _KIND_PATTERNS if pattern.search(question)), AnswerKind.ANY)
+    return QuestionShape(kind, names_in(question))
+
+
+def names_in(text: str) -> tuple[str, ...]:
+    """Capitalized words that are not the first word of a sentence, and acronyms, lower-cased, without 's."""
+    names: list[str] = []
+    for match in _NAME.finditer(text):
+        word = match.group()
+        before = text[: match.start()].rstrip()
+        starts_sentence = not before or before[-1] in ".!?:\"“‘("
+        lowered = word.lower().replace("’", "'").removesuffix("'s").rstrip(".")
+        if lowered in _QUESTION_WORDS or lowered in STOP_WORDS:
+            continue
+        if starts_sentence and not word.isupper():
+            continue
+        if lowered not in names:
+            names.append(lowered)
+    return tuple(names)
+
+
+def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) -> bool:
+    """Whether a sentence holds the kind of fact the question asks for."""
+    if kind is AnswerKind.NUMBER:
+        return bool(_HAS_NUMBER.search(sentence))
+    if kind is AnswerKind.DATE:
+        return bool(_HAS_DATE.search(sentence))
+    if kind in (AnswerKind.NAME, AnswerKind.PLACE):
+        return any(name not in question_names for name in names_in(sentence))
+    return True

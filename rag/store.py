@@ -1,0 +1,223 @@
+"""Chroma as the store of chunks, their vectors and their articles' metadata (one collection per corpus)."""
+
+import base64
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import IndexMismatch, StoreError
+from rag.types import Chunk, DocumentInfo, Filters
+
+_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from the store, with its article's metadata."""
+
+    chunk: Chunk
+    document: DocumentInfo
+    sentence_vectors: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    """A chunk found by vector search and its cosine similarity to the query."""
+
+    stored: StoredChunk
+    similarity: float
+
+
+def open_persistent_client(data_dir: Path) -> Any:
+    """An embedded Chroma client over `data_dir`, with a clear error when the folder is unusable."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(data_dir), settings=ChromaSettings(anonymized_telemetry=False))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise StoreError(f"cannot open the Chroma store in {data_dir}: {exc}") from exc
+
+
+class ChunkStore:
+    """The chunks of one corpus in one Chroma collection; writes of one article are all-or-nothing per call."""
+
+    def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int) -> None:
+        self._collection = client.get_or_create_collection(
+            collection,
+            metadata={"embedder": embedder_name, "dimension": dimension},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        recorded = self._collection.metadata or {}
+        if recorded.get("embedder") != embedder_name or recorded.get("dimension") != dimension:
+            raise IndexMismatch(
+                f"collection {collection!r} was built with embedding model {recorded.get('embedder')!r} "
+                f"({recorded.get('dimension')} dimensions) but this service uses {embedder_name!r} "
+                f"({dimension}); re-ingest into a new RAG_COLLECTION or RAG_DATA_DIR"
+            )
+
+    def count(self) -> int:
+        """How many chunks the corpus holds."""
+        return int(self._collection.count())
+
+    def chunk_hashes(self, document_id: str) -> dict[str, str]:
+        """Stored chunk id -> content hash, for every chunk of one article."""
+        got = self._collection.get(where={"document_id": document_id}, include=["metadatas"])
+        return {cid: str(meta.get("content_hash")) for cid, meta in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def write_document(
+        self,
+        document: DocumentInfo,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray],
+        stale_ids: Sequence[str],
+    ) -> None:
+        """Replace one article's chunks: upsert the new ones in one call, then drop the ones past the new end."""
+        metadatas = [
+            _chunk_metadata(document, chunk, sentences)
+            for chunk, sentences in zip(chunks, sentence_vectors, strict=True)
+        ]
+        self._collection.upsert(
+            ids=[chunk.id for chunk in chunks],
+            embeddings=vectors,
+            documents=[chunk.text for chunk in chunks],
+            metadatas=metadatas,
+        )
+        if stale_ids:
+            self._collection.delete(ids=list(stale_ids))
+
+    def delete_document(self, document_id: str) -> int:
+        """Remove every chunk of one article; return how many there were."""
+        ids = list(self.chunk_hashes(document_id))
+        if ids:
+            self._collection.delete(ids=ids)
+        return len(ids)
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every article, from its first chunk's metadata, sorted by title."""
+        infos = [_document_info(meta) for _, _, meta in self._pages(where={"chunk_index": 0}, documents=False)]
+        return sorted(infos, key=lambda info: (info.title.lower(), info.id))
+
+    def document_chunks(self, document_id: str) -> list[StoredChunk]:
+        """All chunks of one article in order (empty when unknown)."""
+        got = self._collection.get(where={"document_id": document_id}, include=["metadatas", "documents"])
+        stored = [_stored(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return sorted(stored, key=lambda s: s.chunk.index)
+
+    def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
+        """The chunks with these ids, in the order asked (missing ones left out)."""
+        if not ids:
+            return []
+        got = self._collection.get(ids=list(ids), include=["metadatas", "documents"])
+        by_id = {cid: _stored(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        return [by_id[cid] for cid in ids if cid in by_id]
+
+    def all_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every (id, text, metadata), a page at a time."""
+        yield from self._pages(where=None, documents=True)
+
+    def dense_search(self, vector: np.ndarray, n: int, filters: Filters) -> list[DenseHit]:
+        """The `n` chunks nearest to `vector` that pass the filters, with cosine similarities."""
+        total = self.count()
+        if total == 0:
+            return []
+        got = self._collection.query(
+            query_embeddings=[vector],
+            n_results=min(n, total),
+            where=chroma_where(filters),
+            include=["metadatas", "documents", "distances"],
+        )
+        return [
+            DenseHit(_stored(cid, text, meta), 1.0 - float(distance))
+            for cid, text, meta, distance in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+            )
+        ]
+
+    def _pages(self, where: dict[str, Any] | None, documents: bool) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        include = ["metadatas", "documents"] if documents else ["metadatas"]
+        offset = 0
+        while True:
+            got = self._collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+            texts = got["documents"] if documents else [""] * len(got["ids"])
+            yield from zip(got["ids"], texts, got["metadatas"], strict=True)
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+
+def chroma_where(filters: Filters) -> dict[str, Any] | None:
+    """The Chroma `where` clause for these filters (None when unfiltered)."""
+    clauses: list[dict[str, Any]] = []
+    if filters.document_ids:
+        clauses.append({"document_id": {"$in": list(filters.document_ids)}})
+    if filters.source:
+        clauses.append({"source": filters.source})
+    if filters.published_from:
+        clauses.append({"published_day": {"$gte": filters.published_from.toordinal()}})
+    if filters.published_to:
+        clauses.append({"published_day": {"$lte": filters.published_to.toordinal()}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _chunk_metadata(document: DocumentInfo, chunk: Chunk, sentence_vectors: np.ndarray) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "document_id": document.id,
+        "title": document.title,
+        "content_hash": document.content_hash,
+        "chunk_index": chunk.index,
+        "chunk_count": document.chunks,
+        "start": chunk.start,
+        "end": chunk.end,
+        "sentences": json.dumps(chunk.sentences),
+        # float16 sentence vectors ride along with their chunk: one atomic write, no extra read at answer time
+        "sentence_vectors": base64.b64encode(np.asarray(sentence_vectors, dtype=np.float16).tobytes()).decode(),
+    }
+    if document.url:
+        meta["url"] = document.url
+    if document.source:
+        meta["source"] = document.source
+    if document.published:
+        meta["published"] = document.published.isoformat()
+        meta["published_day"] = document.published.toordinal()
+    return meta
+
+
+def _document_info(meta: dict[str, Any]) -> DocumentInfo:
+    published = meta.get("published")
+    return DocumentInfo(
+        id=str(meta["document_id"]),
+        title=str(meta.get("title", "")),
+        url=meta.get("url"),
+        published=date.fromisoformat(published) if published else None,
+        source=meta.get("source"),
+        chunks=int(meta.get("chunk_count", 0)),
+        content_hash=str(meta.get("content_hash", "")),
+    )
+
+
+def _stored(chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
+    chunk = Chunk(
+        document_id=str(meta["document_id"]),
+        index=int(meta["chunk_index"]),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        sentences=tuple((int(a), int(b)) for a, b in json.loads(meta["sentences"])),
+    )
+    encoded = meta.get("sentence_vectors")
+    vectors = None
+    if encoded:
+        flat = np.frombuffer(base64.b64decode(encoded), dtype=np.float16).astype(np.float32)
+        vectors = flat.reshape(len(chunk.sentences), -1) if chunk.sentences else None
+    return StoredChunk(chunk, _document_info(meta), vectors)

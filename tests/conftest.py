@@ -1,0 +1,70 @@
+"""Fixtures: the real embedding model (loaded once), real Chroma in temporary folders, the real app."""
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from rag.config import Settings
+from rag.embed import E5SmallEmbedder
+from rag.pipeline import Pipeline, build
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+NCIC_QUESTION = "What stake will NCIC hold in the export venture?"
+
+
+class CountingEmbedder:
+    """The real model, counting how many passages it embeds (to prove unchanged articles are skipped)."""
+
+    def __init__(self, inner: E5SmallEmbedder) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.passages_embedded = 0
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.passages_embedded += len(texts)
+        return self._inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._inner.embed_query(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self._inner.count_tokens(text)
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> E5SmallEmbedder:
+    return E5SmallEmbedder(threads=2)
+
+
+@pytest.fixture
+def embedder(real_embedder: E5SmallEmbedder) -> CountingEmbedder:
+    return CountingEmbedder(real_embedder)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def pipeline(settings: Settings, embedder: CountingEmbedder) -> Pipeline:
+    return build(settings, embedder)
+
+
+@pytest.fixture
+def seeded(pipeline: Pipeline) -> Pipeline:
+    results, failures = pipeline.ingest_paths([SEEDS])
+    assert len(results) == 2 and not failures
+    return pipeline
+
+
+@pytest.fixture
+def client(seeded: Pipeline) -> Iterator[TestClient]:
+    with TestClient(create_app(seeded)) as test_client:
+        yield test_client

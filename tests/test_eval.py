@@ -1,0 +1,109 @@
+from pathlib import Path
+
+import pytest
+
+from eval.dataset import EvalQuestion, load_dataset
+from eval.match import contains, normalize
+from eval.metrics import CitedPassage, Observation, evidence_rank, judge, percentile, rate, summarize, unsupported_claims
+from eval.run import DEFAULT_DATASET, PipelineTarget, failed_thresholds, load_thresholds, run
+from rag.errors import InvalidInput
+from rag.pipeline import Pipeline
+
+Q_ANSWER = EvalQuestion("a", "What stake will NCIC hold?", ("60 per cent",), "answerable", must_not=("40",), evidence=("remaining 60 per cent",))
+Q_REFUSE = EvalQuestion("u", "Capital of France?", (), "unanswerable")
+
+
+def _seen(answer: str, refused: bool = False, cited: str = "", retrieved: tuple[str, ...] = ()) -> Observation:
+    citations = (CitedPassage("d", cited, cited),) if cited else ()
+    return Observation(answer, refused, citations, retrieved, 10.0)
+
+
+def test_matching_normalizes_percent_separators_and_number_words() -> None:
+    assert normalize("60 Per Cent, 20,000 staff") == "60 percent 20000 staff"
+    assert contains("The remaining 60%.", "60 per cent")
+    assert contains("cut twenty jobs", "20 jobs")
+    assert not contains("160 per cent", "60 per cent")
+    assert contains("£450m", "450 million")
+
+
+def test_judge_alias_must_not_and_refusal() -> None:
+    assert judge(Q_ANSWER, _seen("NCIC holds 60 per cent [1]", cited="the remaining 60 per cent")).correct
+    assert not judge(Q_ANSWER, _seen("NCIC 40 per cent, Dongfeng 60 per cent")).correct
+    assert not judge(Q_ANSWER, _seen("The articles don't say.", refused=True)).correct
+    assert judge(Q_REFUSE, _seen("The articles don't say.", refused=True)).correct
+    assert not judge(Q_REFUSE, _seen("Paris")).correct
+
+
+def test_unsupported_claims_are_numbers_and_names_missing_from_citations() -> None:
+    assert unsupported_claims("NCIC holds 60 per cent [1]", ["NCIC will invest for the remaining 60 per cent"]) == []
+    assert unsupported_claims("Toyota holds 45 per cent [1]", ["NCIC will invest for the remaining 60 per cent"]) == ["45", "Toyota"]
+
+
+def test_retrieval_rank() -> None:
+    assert evidence_rank(["remaining 60 per cent"], ["nothing", "for the remaining 60 per cent."]) == 2
+    assert evidence_rank(["remaining 60 per cent"], ["nothing"]) == 0
+    assert evidence_rank([], ["x"]) is None
+
+
+def test_rates_and_percentiles_against_hand_computed_values() -> None:
+    r = rate([True, True, True, False])
+    assert r["value"] == 0.75 and r["n"] == 4
+    assert r["low"] is not None and r["high"] is not None and 0.0 <= r["low"] <= 0.75 <= r["high"] <= 1.0
+    assert rate([]) == {"value": None, "low": None, "high": None, "n": 0}
+    assert percentile([5, 1, 3, 2, 4], 50) == 3
+    assert percentile([float(i) for i in range(1, 101)], 95) == 95.0
+
+
+def test_summary_counts_each_rate_from_its_own_questions() -> None:
+    verdicts = [
+        judge(Q_ANSWER, _seen("remaining 60 per cent [1]", cited="the remaining 60 per cent", retrieved=("x", "the remaining 60 per cent"))),
+        judge(Q_ANSWER, _seen("The articles don't say.", refused=True, retrieved=("the remaining 60 per cent",))),
+        judge(Q_REFUSE, _seen("The articles don't say.", refused=True)),
+        judge(Q_REFUSE, _seen("Paris [1]", cited="Paris is nice")),
+    ]
+    overall = summarize(verdicts)["overall"]
+    assert isinstance(overall, dict)
+    assert overall["answer_accuracy"]["value"] == 0.5
+    assert overall["refusal_accuracy"]["value"] == 0.5
+    assert overall["false_refusals"]["value"] == 0.5
+    assert overall["citation_support"]["value"] == 1.0
+    assert overall["hit_at_1"]["value"] == 0.5 and overall["mrr"] == 0.75
+
+
+class AlwaysRefuses:
+    """A negative control: a target that never answers."""
+
+    def observe(self, question: str) -> Observation:
+        return Observation("The articles don't say.", True, (), (), 1.0)
+
+
+def test_always_refusing_scores_zero_accuracy_full_refusal_and_fails_the_gate() -> None:
+    questions = load_dataset(DEFAULT_DATASET)
+    summary = summarize(run(questions, AlwaysRefuses()))
+    overall = summary["overall"]
+    assert isinstance(overall, dict)
+    assert overall["answer_accuracy"]["value"] == 0.0
+    assert overall["refusal_accuracy"]["value"] == 1.0
+    assert "answer_accuracy 0.000 < 0.950" in failed_thresholds(summary, load_thresholds())
+
+
+def test_seeds_dataset_is_large_varied_and_split() -> None:
+    questions = load_dataset(DEFAULT_DATASET)
+    assert len(questions) >= 60
+    types = {q.type for q in questions}
+    assert types == {"answerable", "unanswerable", "false_premise", "multi_doc"}
+    assert sum(q.type == "unanswerable" for q in questions) >= 8
+    assert {q.split for q in questions} == {"calibration", "test"}
+    assert any(q.id == "ncic-stake" and "60 per cent" in q.answers for q in questions)
+
+
+def test_bad_dataset_lines_are_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "question": "q", "type": "answerable", "answers": []}\n')
+    with pytest.raises(InvalidInput, match="bad.jsonl:1"):
+        load_dataset(bad)
+
+
+def test_the_real_pipeline_meets_the_thresholds_on_the_seeds(seeded: Pipeline) -> None:
+    summary = summarize(run(load_dataset(DEFAULT_DATASET), PipelineTarget(seeded)))
+    assert failed_thresholds(summary, load_thresholds()) == []

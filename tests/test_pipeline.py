@@ -1,0 +1,122 @@
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.documents import make_article
+from rag.embed import E5SmallEmbedder
+from rag.errors import EmptyIndex, IndexMismatch, InvalidInput, NotFound
+from rag.pipeline import Pipeline, build
+from rag.store import ChunkStore, open_persistent_client
+from rag.types import Filters
+from tests.conftest import NCIC_QUESTION, SEEDS, CountingEmbedder
+
+
+def test_ncic_stake_is_60_per_cent_with_the_exact_sentence_cited(seeded: Pipeline) -> None:
+    answer = seeded.ask(NCIC_QUESTION)
+    assert not answer.refused
+    assert "60 per cent" in answer.answer and "40" not in answer.answer
+    [citation] = answer.citations
+    text = seeded.document(citation.document_id).text
+    assert text[citation.start : citation.end] == citation.quote
+    assert citation.quote.startswith("With a registered capital of 1 billion yuan")
+    assert citation.quote in citation.text
+    assert answer.answer.endswith("[1]")
+
+
+def test_question_outside_the_articles_is_refused(seeded: Pipeline) -> None:
+    answer = seeded.ask("What is the capital of France?")
+    assert answer.refused and answer.citations == ()
+    assert "don't say" in answer.answer
+
+
+def test_reingesting_unchanged_articles_embeds_nothing(seeded: Pipeline, embedder: CountingEmbedder) -> None:
+    before = embedder.passages_embedded
+    results, _ = seeded.ingest_paths([SEEDS])
+    assert [r.status for r in results] == ["unchanged", "unchanged"]
+    assert embedder.passages_embedded == before
+    assert seeded.chunk_count() == 11
+
+
+def test_changed_article_replaces_its_chunks(pipeline: Pipeline) -> None:
+    long_text = " ".join(f"Sentence number {i} says the port handled {i * 100} ships." for i in range(60))
+    first = pipeline.ingest(make_article(id="port", title="Port", text=long_text))
+    assert first.status == "created" and first.chunks > 1
+    second = pipeline.ingest(make_article(id="port", title="Port", text="The port closed. It handled 7 ships."))
+    assert (second.status, second.chunks) == ("updated", 1)
+    assert pipeline.chunk_count() == 1
+    assert pipeline.document("port").text == "The port closed. It handled 7 ships."
+
+
+def test_delete_removes_every_chunk(seeded: Pipeline) -> None:
+    doc = seeded.documents()[0]
+    assert seeded.delete(doc.id) == doc.chunks
+    assert doc.id not in {d.id for d in seeded.documents()}
+    with pytest.raises(NotFound):
+        seeded.delete(doc.id)
+    with pytest.raises(NotFound):
+        seeded.document(doc.id)
+
+
+def test_half_written_article_is_repaired_by_the_next_ingest(pipeline: Pipeline, settings: Settings, real_embedder: E5SmallEmbedder) -> None:
+    article = make_article(id="story", title="Story", text="The mayor resigned on Friday. Her deputy takes over.")
+    pipeline.ingest(article)
+    # Simulate a crash between the upsert and the clean-up of an older, longer version: a stale tail chunk.
+    store = ChunkStore(open_persistent_client(settings.data_dir), settings.collection, real_embedder.name, real_embedder.dimension)
+    stale = make_article(id="story", title="Story", text="Old text. " * 400)
+    from rag.chunk import chunk_article
+
+    old_chunks = chunk_article(stale, real_embedder.count_tokens, 200)
+    from rag.documents import content_hash
+    from rag.types import DocumentInfo
+
+    info = DocumentInfo("story", "Story", None, None, None, len(old_chunks), content_hash(stale))
+    tail = old_chunks[1:]
+    store.write_document(info, tail, real_embedder.embed_passages([c.text for c in tail]),
+                         [real_embedder.embed_passages(["x"] * len(c.sentences)) for c in tail], [])
+    assert pipeline.chunk_count() > 1
+    result = pipeline.ingest(article)
+    assert result.status == "updated"
+    assert pipeline.chunk_count() == 1
+    assert pipeline.document("story").text == article.text
+
+
+def test_index_refuses_another_embedding_model(settings: Settings, real_embedder: E5SmallEmbedder) -> None:
+    client = open_persistent_client(settings.data_dir)
+    ChunkStore(client, settings.collection, real_embedder.name, real_embedder.dimension)
+    with pytest.raises(IndexMismatch, match="was built with embedding model"):
+        ChunkStore(client, settings.collection, "other-model", 768)
+
+
+def test_filters_restrict_retrieval(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="a", title="Alpha", text="The harbour in Alpha town handled 300 ships in 2024.", source="Wire", published="2024-05-01"))
+    pipeline.ingest(make_article(id="b", title="Beta", text="The harbour in Beta town handled 500 ships in 2023.", source="Daily", published="2023-05-01"))
+    question = "How many ships did the harbour handle?"
+    assert {p.document.id for p in pipeline.retrieve(question)} == {"a", "b"}
+    assert {p.document.id for p in pipeline.retrieve(question, filters=Filters(document_ids=("b",)))} == {"b"}
+    assert {p.document.id for p in pipeline.retrieve(question, filters=Filters(source="Wire"))} == {"a"}
+    from datetime import date
+
+    recent = Filters(published_from=date(2024, 1, 1))
+    assert {p.document.id for p in pipeline.retrieve(question, filters=recent)} == {"a"}
+    assert "500" in pipeline.ask(question, filters=Filters(source="Daily")).answer
+
+
+def test_empty_index_and_bad_questions_are_clear_errors(pipeline: Pipeline) -> None:
+    with pytest.raises(EmptyIndex, match="rag ingest"):
+        pipeline.ask("Anything?")
+    with pytest.raises(InvalidInput, match="empty"):
+        pipeline.ask(" \u200b\n ")
+    with pytest.raises(InvalidInput, match="limit"):
+        pipeline.ask("why " * 1000)
+
+
+def test_a_new_store_reopens_with_the_same_content(seeded: Pipeline, settings: Settings, real_embedder: E5SmallEmbedder) -> None:
+    reopened = build(settings, real_embedder)
+    assert reopened.chunk_count() == seeded.chunk_count()
+    assert "60 per cent" in reopened.ask(NCIC_QUESTION).answer
+
+
+def test_store_dir_is_created(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+    pipeline = build(Settings(data_dir=tmp_path / "x" / "y"), real_embedder)
+    assert pipeline.chunk_count() == 0 and (tmp_path / "x" / "y").is_dir()
