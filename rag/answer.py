@@ -5,28 +5,58 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.question import QuestionShape, fits_kind, shape_of
-from rag.terms import terms
+from rag.retrieve import KeywordIndex
+from rag.terms import content_words, terms
 from rag.types import Answer, Citation, Passage
 
 REFUSAL = "The articles don't say: none of the stored articles answers this question."
 
-# Weights of the sentence score; the refusal gates are settings, calibrated on eval/datasets (calibration split).
-_LEXICAL_WEIGHT = 0.12
-_CONTEXT_WEIGHT = 0.04
-_RANK_PENALTY = 0.004
 _CLAUSE_SPLIT = re.compile(r",\s+(?=(?:while|whereas|but|although|though)\b)|;\s+")
+# A synonym's credit rises from 0 at this cosine to full credit _SYNONYM_SPAN above it.
+_SYNONYM_FLOOR = 0.88
+_SYNONYM_SPAN = 0.08
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d,.]*\d(?!\w)|(?<![\w.,])\d(?!\w)")
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class ScoreWeights:
+    """How much each signal counts when choosing the answering sentence (tuned on the calibration split)."""
+
+    passage: float = 1.0
+    sentence: float = 2.0
+    coverage: float = 0.3
+    previous: float = 0.05
+    fits: float = 0.05
+    rank: float = 0.005
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a retrieved passage and the signals that score it."""
+
     passage: Passage
+    rank: int
     sentence: int
     text: str
-    similarity: float
+    passage_similarity: float
+    sentence_similarity: float
     coverage: float
+    previous_coverage: float
+    focus_coverage: float
     covered: frozenset[str]
     fits: bool
-    score: float
+    about_names: bool
+    has_question_numbers: bool
+
+    def score(self, w: ScoreWeights) -> float:
+        return (
+            w.passage * self.passage_similarity
+            + w.sentence * self.sentence_similarity
+            + w.coverage * self.coverage
+            + w.previous * self.previous_coverage
+            + w.fits * self.fits
+            - w.rank * self.rank
+        )
 
 
 class ExtractiveAnswerer:
@@ -34,22 +64,34 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, idf: Callable[[str], float], knows: Callable[[str], bool], min_similarity: float, min_coverage: float) -> None:
-        self._idf = idf
-        self._knows = knows
+    def __init__(
+        self,
+        keywords: KeywordIndex,
+        synonyms: Callable[[str], dict[str, float]],
+        min_similarity: float,
+        min_coverage: float,
+        weights: ScoreWeights = ScoreWeights(),
+    ) -> None:
+        self._keywords = keywords
+        self._synonyms = synonyms
         self._min_similarity = min_similarity
         self._min_coverage = min_coverage
+        self._weights = weights
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """A short cited answer from the passages, or a refusal (`refused=True`, no citations)."""
+        return self.choose(question, self.candidates(question, passages))
+
+    def choose(self, question: str, candidates: Sequence[Candidate]) -> Answer:
+        """The answer made of the best acceptable candidates, or a refusal."""
         shape = shape_of(question)
         if any(not self._knows_name(name) for name in shape.names):
             return Answer(REFUSAL, True, ())
-        weights = self._term_weights(question)
-        candidates = [c for c in self._candidates(shape, weights, passages) if self._supported(c, shape)]
+        weights = self.term_weights(question)
+        candidates = [c for c in candidates if self.acceptable(c)]
         if not candidates:
             return Answer(REFUSAL, True, ())
-        best = max(candidates, key=lambda c: c.score)
+        best = max(candidates, key=lambda c: c.score(self._weights))
         chosen = [best] + self._complement(best, candidates, weights)
         parts: list[str] = []
         citations: list[Citation] = []
@@ -58,63 +100,112 @@ class ExtractiveAnswerer:
             citations.append(_citation(n, candidate))
         return Answer(" ".join(parts), False, tuple(citations))
 
-    def _knows_name(self, name: str) -> bool:
-        stems = terms(name)
-        return not stems or all(self._knows(stem) for stem in stems)
+    def acceptable(self, candidate: Candidate) -> bool:
+        """The refusal gates: close in meaning, about the question's names and numbers, of the right kind."""
+        similarity = max(candidate.sentence_similarity, candidate.passage_similarity)
+        if similarity < self._min_similarity or not candidate.fits:
+            return False
+        if not candidate.about_names or not candidate.has_question_numbers:
+            return False
+        return candidate.focus_coverage >= self._min_coverage
 
-    def _term_weights(self, question: str) -> dict[str, float]:
-        weights: dict[str, float] = {}
-        for term in terms(question):
-            weights[term] = max(self._idf(term), 0.5)
-        return weights
+    def term_weights(self, question: str) -> dict[str, float]:
+        """Each question term's weight: its rarity in the corpus; words the articles never use weigh most."""
+        unseen = self._keywords.unseen_idf()
+        return {t: self._keywords.idf(t) if self._keywords.knows(t) else unseen for t in terms(question)}
 
-    def _candidates(self, shape: QuestionShape, weights: dict[str, float], passages: Sequence[Passage]) -> list[_Candidate]:
-        total = sum(weights.values()) or 1.0
-        found: list[_Candidate] = []
-        for rank, passage in enumerate(passages):
-            chunk = passage.chunk
-            context = set(terms(f"{passage.document.title}\n{chunk.text}"))
-            context_coverage = sum(w for t, w in weights.items() if t in context) / total
-            for index, (start, end) in enumerate(chunk.sentences):
-                text = chunk.text[start - chunk.start : end - chunk.start]
-                sentence_terms = set(terms(text))
-                covered = frozenset(t for t in weights if t in sentence_terms)
-                coverage = sum(weights[t] for t in covered) / total
-                similarity = passage.sentence_scores[index] if passage.sentence_scores else passage.dense_score
-                fits = fits_kind(text, shape.kind, shape.names)
-                score = (
-                    similarity
-                    + _LEXICAL_WEIGHT * coverage
-                    + _CONTEXT_WEIGHT * context_coverage
-                    - _RANK_PENALTY * rank
-                    + (0.03 if fits else -0.05)
-                )
-                found.append(_Candidate(passage, index, text, similarity, coverage, covered, fits, score))
+    def _equivalents(self, question: str, weights: dict[str, float]) -> dict[str, dict[str, float]]:
+        """Each question term and the corpus stems that count as it, with how much (synonyms count partly)."""
+        surface = content_words(question)
+        found: dict[str, dict[str, float]] = {}
+        for term in weights:
+            found[term] = {term: 1.0}
+            if not self._keywords.knows(term) and term in surface:
+                for stem, similarity in self._synonyms(surface[term]).items():
+                    found[term][stem] = min(1.0, (similarity - _SYNONYM_FLOOR) / _SYNONYM_SPAN)
         return found
 
-    def _supported(self, candidate: _Candidate, shape: QuestionShape) -> bool:
-        """The refusal gates: close enough in meaning, about the question's names, of the right kind."""
-        if candidate.similarity < self._min_similarity or not candidate.fits:
-            return False
-        if candidate.coverage < self._min_coverage and candidate.similarity < self._min_similarity + 0.04:
-            return False
-        if shape.names:
-            context = f"{candidate.passage.document.title}\n{candidate.passage.chunk.text}".lower().replace("’", "'")
-            if not any(name in context for name in shape.names):
-                return False
-        return True
+    def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
+        """Every sentence of every passage, with its signals."""
+        shape = shape_of(question)
+        weights = self.term_weights(question)
+        equivalents = self._equivalents(question, weights)
+        total = sum(weights.values()) or 1.0
+        name_terms = {t for name in shape.names for t in terms(name)}
+        focus = {t: w for t, w in weights.items() if t not in name_terms and not t[0].isdigit()}
+        focus_total = sum(focus.values())
+        numbers = {_plain_number(n) for n in _NUMBER.findall(question)}
+        found: list[Candidate] = []
+        for rank, passage in enumerate(passages):
+            chunk = passage.chunk
+            context = f"{passage.document.title}\n{chunk.text}".lower().replace("’", "'")
+            present = sum(1 for name in shape.names if name in context)
+            # One or two names must all be there; of a longer list (a multi-article question), half.
+            about_names = present == len(shape.names) if len(shape.names) <= 2 else present * 2 >= len(shape.names)
+            context_numbers = {_plain_number(n) for n in _NUMBER.findall(context)}
+            has_numbers = numbers <= context_numbers
+            passage_similarity = passage.dense_score or max(passage.sentence_scores, default=0.0)
+            texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
+            credits = [_credit(equivalents, set(terms(text))) for text in texts]
+            for index, text in enumerate(texts):
+                own = credits[index]
+                near = dict(own)
+                for neighbour in (index - 1, index + 1):
+                    if 0 <= neighbour < len(credits):
+                        for term, credit in credits[neighbour].items():
+                            near[term] = max(near.get(term, 0.0), credit)
+                covered = frozenset(t for t, c in own.items() if c > 0)
+                previous = frozenset(credits[index - 1]) if index else frozenset()
+                focus_coverage = sum(focus[t] * c for t, c in near.items() if t in focus) / focus_total if focus_total else 1.0
+                focus_own = sum(focus[t] * c for t, c in own.items() if t in focus) / focus_total if focus_total else 0.0
+                found.append(
+                    Candidate(
+                        passage=passage,
+                        rank=rank,
+                        sentence=index,
+                        text=text,
+                        passage_similarity=passage_similarity,
+                        sentence_similarity=passage.sentence_scores[index] if passage.sentence_scores else passage_similarity,
+                        coverage=focus_own,
+                        previous_coverage=sum(weights[t] for t in previous - covered) / total,
+                        focus_coverage=focus_coverage,
+                        covered=covered,
+                        fits=fits_kind(text, shape.kind, shape.names),
+                        about_names=about_names,
+                        has_question_numbers=has_numbers,
+                    )
+                )
+        return found
 
-    def _complement(self, best: _Candidate, candidates: list[_Candidate], weights: dict[str, float]) -> list[_Candidate]:
+    def _knows_name(self, name: str) -> bool:
+        stems = terms(name)
+        return not stems or all(self._keywords.knows(stem) for stem in stems)
+
+    def _complement(self, best: Candidate, candidates: list[Candidate], weights: dict[str, float]) -> list[Candidate]:
         """A second sentence, from another article, when it covers question terms the first one misses."""
         total = sum(weights.values()) or 1.0
         extra = [
             c
             for c in candidates
             if c.passage.document.id != best.passage.document.id
-            and c.similarity >= best.similarity - 0.02
-            and sum(weights[t] for t in c.covered - best.covered) / total >= 0.25
+            and c.sentence_similarity >= best.sentence_similarity - 0.02
+            and sum(weights[t] for t in c.covered - best.covered) / total >= 0.2
         ]
-        return [max(extra, key=lambda c: c.score)] if extra else []
+        return [max(extra, key=lambda c: c.score(self._weights))] if extra else []
+
+
+def _credit(equivalents: dict[str, dict[str, float]], sentence_terms: set[str]) -> dict[str, float]:
+    """How much each question term is present in a sentence: 1 for itself, partly for a synonym."""
+    found: dict[str, float] = {}
+    for term, stems in equivalents.items():
+        credit = max((c for stem, c in stems.items() if stem in sentence_terms), default=0.0)
+        if credit > 0:
+            found[term] = credit
+    return found
+
+
+def _plain_number(text: str) -> str:
+    return text.replace(",", "").rstrip(".")
 
 
 def _shorten(sentence: str, shape: QuestionShape, weights: dict[str, float]) -> str:
@@ -124,18 +215,17 @@ def _shorten(sentence: str, shape: QuestionShape, weights: dict[str, float]) -> 
         return sentence
     scored = []
     for clause in clauses:
-        clause_terms = set(terms(clause))
         has_names = all(name in clause.lower() for name in shape.names) if shape.names else False
         if has_names and fits_kind(clause, shape.kind, shape.names) and len(clause.split()) >= 5:
-            scored.append((sum(weights.get(t, 0.0) for t in clause_terms), clause))
+            scored.append(clause)
     if len(scored) != 1:
         return sentence
-    clause = re.sub(r"^(while|whereas|but|although|though)\s+", "", scored[0][1].strip(), flags=re.I)
+    clause = re.sub(r"^(while|whereas|but|although|though)\s+", "", scored[0].strip(), flags=re.I)
     clause = clause[0].upper() + clause[1:]
     return clause if clause.endswith((".", "!", "?", "”", '"')) else clause + "."
 
 
-def _citation(n: int, candidate: _Candidate) -> Citation:
+def _citation(n: int, candidate: Candidate) -> Citation:
     passage = candidate.passage
     start, end = passage.chunk.sentences[candidate.sentence]
     return Citation(
@@ -150,6 +240,5 @@ def _citation(n: int, candidate: _Candidate) -> Citation:
         start=start,
         end=end,
         quote=candidate.text,
-        score=round(candidate.similarity, 4),
+        score=round(candidate.sentence_similarity, 4),
     )
-

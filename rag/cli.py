@@ -20,7 +20,7 @@ from rag.errors import RagError
 app = typer.Typer(help="Question answering over news articles, with cited sentences.", no_args_is_help=True)
 documents_app = typer.Typer(help="List, show and delete stored articles.", no_args_is_help=True)
 app.add_typer(documents_app, name="documents")
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 T = TypeVar("T")
 

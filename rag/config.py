@@ -22,10 +22,14 @@ class Settings(BaseSettings):
     candidates: int = Field(30, ge=5, le=500, description="Candidates per retriever before fusion.")
 
     refusal_min_dense: float = Field(
-        0.795, description="Best passage's cosine similarity below this: the articles don't say."
+        0.80, description="Best passage's cosine similarity below this: the articles don't say."
     )
     refusal_min_overlap: float = Field(
-        0.25, description="Share of the question's weighted terms the answer sentence must cover."
+        0.30, description="Share of the question's weighted content words the answer and its neighbours must cover."
+    )
+
+    synonym_min_similarity: float = Field(
+        0.88, description="A corpus word this close (cosine) to a question word the articles never use counts as it (partly)."
     )
 
     max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")

@@ -22,6 +22,8 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
     def count_tokens(self, text: str) -> int: ...
 
 
@@ -73,6 +75,12 @@ class E5SmallEmbedder:
         """The vector of a search query (e5's `query: ` prefix); repeated queries come from a cache."""
         vector: np.ndarray = self._cached_query(text)
         return vector
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors for many short texts at once (vocabulary words), one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
     def _embed_query_uncached(self, text: str) -> np.ndarray:
         vector = np.asarray(self._model.query(text), dtype=np.float32)

@@ -14,7 +14,8 @@ from rag.documents import content_hash, load_paths
 from rag.embed import E5SmallEmbedder, Embedder
 from rag.errors import EmptyIndex, InvalidInput, NotFound, StoreError
 from rag.retrieve import KeywordIndex, Retriever
-from rag.store import ChunkStore, StoredChunk, open_persistent_client
+from rag.store import ChunkStore, StoredChunk, TermStore, open_persistent_client
+from rag.vocabulary import Vocabulary
 from rag.types import Answer, Article, DocumentInfo, Filters, IngestFailure, IngestResult, Passage
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -32,15 +33,16 @@ class DocumentView:
 class Pipeline:
     """Ingest, ask and manage documents over one corpus; safe to share between threads of one process."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, vocabulary: Vocabulary) -> None:
         self.settings = settings
         self._embedder = embedder
         self._store = store
+        self._vocabulary = vocabulary
         self._keywords = KeywordIndex(store)
         self._retriever = Retriever(store, embedder, self._keywords, settings.candidates)
         self._answerer = ExtractiveAnswerer(
-            idf=self._keywords.idf,
-            knows=self._keywords.knows,
+            self._keywords,
+            synonyms=vocabulary.synonyms,
             min_similarity=settings.refusal_min_dense,
             min_coverage=settings.refusal_min_overlap,
         )
@@ -83,12 +85,14 @@ class Pipeline:
             chunks = chunk_article(article, self._embedder.count_tokens, self.settings.chunk_tokens)
             vectors = self._embedder.embed_passages([f"{article.title}\n{chunk.text.strip()}" for chunk in chunks])
             sentences = [
-                self._embedder.embed_passages([article.text[a:b] for a, b in chunk.sentences]) for chunk in chunks
+                self._embedder.embed_passages([f"{article.title}\n{article.text[a:b]}" for a, b in chunk.sentences])
+                for chunk in chunks
             ]
             info = DocumentInfo(article.id, article.title, article.url, article.published, article.source, len(chunks), digest)
             stale = sorted(set(existing) - {chunk.id for chunk in chunks})
             self._store.write_document(info, chunks, vectors, sentences, stale)
             self._keywords.mark_changed()
+            self._vocabulary.learn(f"{article.title}\n{article.text}")
         return IngestResult(article.id, article.title, "updated" if existing else "created", len(chunks))
 
     def ingest_paths(
@@ -157,4 +161,5 @@ def build(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
     embedder = embedder or E5SmallEmbedder(threads=settings.embed_threads)
     client = open_persistent_client(settings.data_dir)
     store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension)
-    return Pipeline(settings, embedder, store)
+    vocabulary = Vocabulary(TermStore(client, settings.collection, embedder.name, embedder.dimension), embedder, settings.synonym_min_similarity)
+    return Pipeline(settings, embedder, store, vocabulary)

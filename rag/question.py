@@ -30,13 +30,16 @@ _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
 _QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have", "tell", "and", "but", "so", "i"}
 _NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'&.-]*[\w]|(?<![\w’'])[A-Z](?![\w])")
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|quarter"
-_HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
+_HAS_NUMBER = re.compile(rf"(?<![^\W\d_])\d|\b({_NUMBER_WORDS})\b", re.I)
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 _HAS_DATE = re.compile(
     rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow)\b|"
     r"\b(last|next|this|later this|earlier this) (year|month|week|quarter|spring|summer|autumn|fall|winter)\b|\b(end of the year|years? ago|decades? ago)\b",
     re.I,
 )
+
+
+_PLACE_LOOSE = re.compile(r"\b(next door|nearby|abroad|overseas|locally|here|there)\b")
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,10 @@ def names_in(text: str) -> tuple[str, ...]:
             continue
         if starts_sentence and not word.isupper():
             continue
-        if lowered not in names:
-            names.append(lowered)
+        for part in re.split(r"[-/]", lowered) if "-" in word or "/" in word else [lowered]:
+            original = word[lowered.find(part)] if part and lowered.find(part) >= 0 else ""
+            if part and original.isupper() and part not in names and part not in STOP_WORDS:
+                names.append(part)
     return tuple(names)
 
 
@@ -76,6 +81,8 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
         return bool(_HAS_NUMBER.search(sentence))
     if kind is AnswerKind.DATE:
         return bool(_HAS_DATE.search(sentence))
-    if kind in (AnswerKind.NAME, AnswerKind.PLACE):
+    if kind is AnswerKind.PLACE:
+        return bool(_PLACE_LOOSE.search(sentence)) or any(name not in question_names for name in names_in(sentence))
+    if kind is AnswerKind.NAME:
         return any(name not in question_names for name in names_in(sentence))
     return True

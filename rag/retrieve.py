@@ -12,6 +12,9 @@ from rag.terms import terms
 from rag.types import Filters, Passage
 
 _RRF_K = 60
+# Dense ranks count more than keyword ranks: BM25 alone misses paraphrases ("jobs cut" vs "workforce reduced").
+_DENSE_WEIGHT = 1.0
+_KEYWORD_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,12 @@ class KeywordIndex:
             return 0.0
         n = len(self._entries)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def unseen_idf(self) -> float:
+        """The IDF a term in no chunk would have: the weight of a question word the articles never use."""
+        self._ensure_built()
+        n = len(self._entries)
+        return math.log(1 + (n + 0.5) / 0.5)
 
     def knows(self, term: str) -> bool:
         """Whether any chunk contains this term."""
@@ -125,9 +134,9 @@ class Retriever:
 
         fused: dict[str, float] = {}
         for rank, hit in enumerate(dense):
-            fused[hit.stored.chunk.id] = fused.get(hit.stored.chunk.id, 0.0) + 1.0 / (_RRF_K + rank + 1)
+            fused[hit.stored.chunk.id] = fused.get(hit.stored.chunk.id, 0.0) + _DENSE_WEIGHT / (_RRF_K + rank + 1)
         for rank, (chunk_id, _) in enumerate(keyword):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (_RRF_K + rank + 1)
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + _KEYWORD_WEIGHT / (_RRF_K + rank + 1)
         best = sorted(fused, key=lambda cid: -fused[cid])[:top_k]
 
         stored: dict[str, StoredChunk] = {hit.stored.chunk.id: hit.stored for hit in dense}

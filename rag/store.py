@@ -221,3 +221,35 @@ def _stored(chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
         flat = np.frombuffer(base64.b64decode(encoded), dtype=np.float16).astype(np.float32)
         vectors = flat.reshape(len(chunk.sentences), -1) if chunk.sentences else None
     return StoredChunk(chunk, _document_info(meta), vectors)
+
+
+class TermStore:
+    """Vectors of the corpus's vocabulary words (one per stem), to find synonyms of words the articles never use."""
+
+    def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int) -> None:
+        self._collection = client.get_or_create_collection(
+            f"{collection}-terms",
+            metadata={"embedder": embedder_name, "dimension": dimension},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+
+    def missing(self, stems: Sequence[str]) -> list[str]:
+        """The stems that have no vector yet."""
+        if not stems:
+            return []
+        present = set(self._collection.get(ids=list(stems), include=[])["ids"])
+        return [stem for stem in stems if stem not in present]
+
+    def add(self, stems: Sequence[str], words: Sequence[str], vectors: np.ndarray) -> None:
+        """Store one vector per stem, labelled with the word it came from."""
+        if stems:
+            self._collection.upsert(ids=list(stems), embeddings=vectors, metadatas=[{"word": w} for w in words])
+
+    def nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The `n` stems whose words are closest in meaning, with cosine similarities."""
+        total = self._collection.count()
+        if total == 0:
+            return []
+        got = self._collection.query(query_embeddings=[vector], n_results=min(n, total), include=["distances"])
+        return [(stem, 1.0 - float(d)) for stem, d in zip(got["ids"][0], got["distances"][0], strict=True)]

@@ -9,7 +9,8 @@ STOP_WORDS = frozenset(
     should so such than that the their theirs them then there these they this those through to too under until
     up very was we were what when where which while who whom whose why will with would you your yours about
     after again against all am any because before below between both during each few further here just more most
-    once only other same some also says said say tell told according many much""".split()
+    once only other same some also says said say tell told according many much kind sort type thing things way
+    ways reason exactly happen happened mention mentioned article articles""".split()
 )
 _TOKEN = re.compile(
     r"\d+(?:[.,]\d+)*(?:%|(?:m|mn|bn|b|k|tn)\b)?(?![^\W_])|[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE
@@ -49,3 +50,12 @@ def terms(text: str) -> list[str]:
     """Index terms of `text`: stems of its non-stop words, and its numbers."""
     kept = [w for w in words(text) if w not in STOP_WORDS]
     return list(_stemmer().stemWords(kept)) if kept else []
+
+
+def content_words(text: str) -> dict[str, str]:
+    """Stem -> first surface word, for the alphabetic non-stop words of `text` (the vocabulary of synonyms)."""
+    found: dict[str, str] = {}
+    kept = [w for w in words(text) if w.isalpha() and len(w) > 2 and w not in STOP_WORDS]
+    for word, stem in zip(kept, _stemmer().stemWords(kept) if kept else [], strict=True):
+        found.setdefault(stem, word)
+    return found

@@ -33,6 +33,10 @@ class CountingEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._inner.embed_query(text)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.passages_embedded += len(texts)
+        return self._inner.embed_queries(texts)
+
     def count_tokens(self, text: str) -> int:
         return self._inner.count_tokens(text)
 
