@@ -1,5 +1,6 @@
 """The one settings object, read from RAG_* environment variables at the edges (CLI, app start-up)."""
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,7 +16,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder of the embedded Chroma store.")
     collection: str = Field("news", description="Corpus (Chroma collection) name.")
     embedder: Literal["e5-small"] = Field("e5-small", description="Offline embedding model.")
-    embed_threads: int = Field(1, ge=1, le=64, description="Compute threads for the embedding model.")
+    embed_threads: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1, le=64, description="Compute threads for the embedding model."
+    )
 
     chunk_tokens: int = Field(200, ge=32, le=500, description="Target chunk size in model tokens.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")

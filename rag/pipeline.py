@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from rag.answer import ExtractiveAnswerer
 from rag.chunk import chunk_article
 from rag.clean import normalize_unicode
@@ -57,9 +59,9 @@ class Pipeline:
         """Answer a question from the stored articles, citing exact sentences, or refuse."""
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
-        if self._store.count() == 0:
-            raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
         passages = self._retriever.retrieve(question, top_k or self.settings.top_k, filters or Filters())
+        if not passages and self._store.count() == 0:
+            raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
         retrieved = time.perf_counter()
         answer = self._answerer.answer(question, passages)
         done = time.perf_counter()
@@ -84,10 +86,11 @@ class Pipeline:
                 return IngestResult(article.id, article.title, "unchanged", len(existing))
             chunks = chunk_article(article, self._embedder.count_tokens, self.settings.chunk_tokens)
             vectors = self._embedder.embed_passages([f"{article.title}\n{chunk.text.strip()}" for chunk in chunks])
-            sentences = [
-                self._embedder.embed_passages([f"{article.title}\n{article.text[a:b]}" for a, b in chunk.sentences])
-                for chunk in chunks
-            ]
+            flat = self._embedder.embed_passages(
+                [f"{article.title}\n{article.text[a:b]}" for chunk in chunks for a, b in chunk.sentences]
+            )
+            bounds = np.cumsum([0] + [len(chunk.sentences) for chunk in chunks])
+            sentences = [flat[bounds[i] : bounds[i + 1]] for i in range(len(chunks))]
             info = DocumentInfo(article.id, article.title, article.url, article.published, article.source, len(chunks), digest)
             stale = sorted(set(existing) - {chunk.id for chunk in chunks})
             self._store.write_document(info, chunks, vectors, sentences, stale)

@@ -126,12 +126,9 @@ class ChunkStore:
 
     def dense_search(self, vector: np.ndarray, n: int, filters: Filters) -> list[DenseHit]:
         """The `n` chunks nearest to `vector` that pass the filters, with cosine similarities."""
-        total = self.count()
-        if total == 0:
-            return []
         got = self._collection.query(
             query_embeddings=[vector],
-            n_results=min(n, total),
+            n_results=n,
             where=chroma_where(filters),
             include=["metadatas", "documents", "distances"],
         )
