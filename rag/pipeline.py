@@ -51,6 +51,11 @@ class Pipeline:
         self._write_lock = threading.Lock()
 
     @property
+    def vocabulary(self) -> Vocabulary:
+        """The corpus's word vectors (synonyms for words the articles never use)."""
+        return self._vocabulary
+
+    @property
     def embedder_name(self) -> str:
         """The embedding model this corpus is indexed with."""
         return self._embedder.name

@@ -120,3 +120,9 @@ def test_a_new_store_reopens_with_the_same_content(seeded: Pipeline, settings: S
 def test_store_dir_is_created(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
     pipeline = build(Settings(data_dir=tmp_path / "x" / "y"), real_embedder)
     assert pipeline.chunk_count() == 0 and (tmp_path / "x" / "y").is_dir()
+
+
+def test_vocabulary_finds_corpus_words_for_words_the_articles_never_use(seeded: Pipeline) -> None:
+    synonyms = seeded.vocabulary.synonyms("staff")
+    assert "employe" in synonyms and synonyms["employe"] >= 0.88
+    assert seeded.vocabulary.synonyms("sourdough") == {}
