@@ -28,12 +28,12 @@ def _write_articles(folder: Path, count: int) -> None:
 def test_kill_during_ingest_then_rerun_leaves_each_article_once_and_whole(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
     articles = tmp_path / "articles"
     articles.mkdir()
-    _write_articles(articles, 30)
+    _write_articles(articles, 60)
     data = tmp_path / "data"
     env = {**os.environ, "RAG_DATA_DIR": str(data)}
     process = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(articles)], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(6)
+    time.sleep(5)
     assert process.poll() is None, "the ingest finished before it could be killed: give it more articles"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
@@ -45,7 +45,7 @@ def test_kill_during_ingest_then_rerun_leaves_each_article_once_and_whole(tmp_pa
 
     pipeline = build(Settings(data_dir=data), real_embedder)
     documents = pipeline.documents()
-    assert len(documents) == 30
+    assert len(documents) == 60
     for document in documents:
         view = pipeline.document(document.id)
         assert [c.chunk.index for c in view.chunks] == list(range(document.chunks))
