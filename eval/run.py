@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from eval.dataset import EvalQuestion
-from eval.metrics import CitedPassage, Observation, Verdict, judge, summarize
+from eval.metrics import CitedPassage, Observation, Verdict, judge
 from rag.errors import UpstreamError
 
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.toml")

@@ -12,8 +12,7 @@ from rag.types import Answer, Citation, Passage
 REFUSAL = "The articles don't say: none of the stored articles answers this question."
 
 _CLAUSE_SPLIT = re.compile(r",\s+(?=(?:while|whereas|but|although|though)\b)|;\s+")
-# A synonym's credit rises from 0 at this cosine to full credit _SYNONYM_SPAN above it.
-_SYNONYM_FLOOR = 0.88
+# A synonym's credit rises from 0 at the vocabulary's similarity floor to full credit this far above it.
 _SYNONYM_SPAN = 0.08
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,.]*\d(?!\w)|(?<![\w.,])\d(?!\w)")
 
@@ -70,13 +69,19 @@ class ExtractiveAnswerer:
         synonyms: Callable[[str], dict[str, float]],
         min_similarity: float,
         min_coverage: float,
+        synonym_floor: float,
         weights: ScoreWeights = ScoreWeights(),
     ) -> None:
         self._keywords = keywords
+        self._synonym_floor = synonym_floor
         self._synonyms = synonyms
         self._min_similarity = min_similarity
         self._min_coverage = min_coverage
         self._weights = weights
+
+    def tuned(self, weights: ScoreWeights, min_similarity: float, min_coverage: float) -> "ExtractiveAnswerer":
+        """The same answerer with other weights and gates."""
+        return ExtractiveAnswerer(self._keywords, self._synonyms, min_similarity, min_coverage, self._synonym_floor, weights)
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """A short cited answer from the passages, or a refusal (`refused=True`, no citations)."""
@@ -122,7 +127,7 @@ class ExtractiveAnswerer:
             found[term] = {term: 1.0}
             if not self._keywords.knows(term) and term in surface:
                 for stem, similarity in self._synonyms(surface[term]).items():
-                    found[term][stem] = min(1.0, (similarity - _SYNONYM_FLOOR) / _SYNONYM_SPAN)
+                    found[term][stem] = min(1.0, (similarity - self._synonym_floor) / _SYNONYM_SPAN)
         return found
 
     def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:

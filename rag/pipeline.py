@@ -47,8 +47,14 @@ class Pipeline:
             synonyms=vocabulary.synonyms,
             min_similarity=settings.refusal_min_dense,
             min_coverage=settings.refusal_min_overlap,
+            synonym_floor=settings.synonym_min_similarity,
         )
         self._write_lock = threading.Lock()
+
+    @property
+    def answerer(self) -> ExtractiveAnswerer:
+        """The extractive answerer (for calibrating its weights and gates)."""
+        return self._answerer
 
     @property
     def vocabulary(self) -> Vocabulary:

@@ -158,11 +158,6 @@ class Retriever:
             if cid in stored
         ]
 
-    @property
-    def keywords(self) -> KeywordIndex:
-        """The keyword index, for term statistics."""
-        return self._keywords
-
 
 def _sentence_similarities(stored: StoredChunk, query_vector: np.ndarray) -> tuple[float, ...]:
     """Cosine similarity of the query to each sentence of the chunk (empty when vectors are missing)."""
