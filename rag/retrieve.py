@@ -2,13 +2,14 @@
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.embed import Embedder
 from rag.store import ChunkStore, StoredChunk
-from rag.terms import terms
+from rag.terms import index_terms, terms
 from rag.types import Filters, Passage
 
 _RRF_K = 60
@@ -40,12 +41,12 @@ class KeywordIndex:
         """The store was written: rebuild before the next search."""
         self._dirty = True
 
-    def search(self, query_terms: list[str], n: int, filters: Filters) -> list[tuple[str, float]]:
+    def search(self, query_terms: Sequence[str], n: int, filters: Filters) -> list[tuple[str, float]]:
         """Up to `n` (chunk id, BM25 score) pairs with a positive score that pass the filters."""
         self._ensure_built()
         if self._bm25 is None or not query_terms:
             return []
-        scores = np.asarray(self._bm25.get_scores(query_terms), dtype=np.float32)  # type: ignore[attr-defined]
+        scores = np.asarray(self._bm25.get_scores(list(query_terms)), dtype=np.float32)  # type: ignore[attr-defined]
         mask = self._filter_mask(filters)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
@@ -101,11 +102,11 @@ class KeywordIndex:
             corpus: list[list[str]] = []
             frequency: dict[str, int] = {}
             for chunk_id, text, meta in self._store.all_chunks():
-                chunk_terms = terms(f"{meta.get('title', '')}\n{text}" if meta.get("chunk_index") == 0 else text)
+                chunk_terms = index_terms(f"{meta.get('title', '')}\n{text}" if meta.get("chunk_index") == 0 else text)
                 entries.append(
                     _KeywordEntry(chunk_id, str(meta["document_id"]), meta.get("source"), meta.get("published_day"))
                 )
-                corpus.append(chunk_terms)
+                corpus.append(list(chunk_terms))
                 for term in set(chunk_terms):
                     frequency[term] = frequency.get(term, 0) + 1
             bm25 = None

@@ -46,10 +46,14 @@ def words(text: str) -> list[str]:
     return tokens
 
 
-def terms(text: str) -> list[str]:
+def index_terms(text: str) -> tuple[str, ...]:
     """Index terms of `text`: stems of its non-stop words, and its numbers."""
     kept = [w for w in words(text) if w not in STOP_WORDS]
-    return list(_stemmer().stemWords(kept)) if kept else []
+    return tuple(_stemmer().stemWords(kept)) if kept else ()
+
+
+# Questions and sentences recur across requests; whole chunks (indexed once) go through index_terms uncached.
+terms = lru_cache(maxsize=65536)(index_terms)
 
 
 def content_words(text: str) -> dict[str, str]:
