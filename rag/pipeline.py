@@ -100,8 +100,7 @@ class Pipeline:
             flat = self._embedder.embed_passages(
                 [f"{article.title}\n{article.text[a:b]}" for chunk in chunks for a, b in chunk.sentences]
             )
-            bounds = np.cumsum([0] + [len(chunk.sentences) for chunk in chunks])
-            sentences = [flat[bounds[i] : bounds[i + 1]] for i in range(len(chunks))]
+            sentences = np.split(flat, np.cumsum([len(chunk.sentences) for chunk in chunks])[:-1])
             info = DocumentInfo(article.id, article.title, article.url, article.published, article.source, len(chunks), digest)
             stale = sorted(set(existing) - {chunk.id for chunk in chunks})
             self._store.write_document(info, chunks, vectors, sentences, stale)

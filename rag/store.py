@@ -45,23 +45,29 @@ def open_persistent_client(data_dir: Path) -> Any:
         raise StoreError(f"cannot open the Chroma store in {data_dir}: {exc}") from exc
 
 
+def _open_collection(client: Any, name: str, embedder_name: str, dimension: int) -> Any:
+    """A cosine collection of vectors we compute, refused when it was built with another embedding model."""
+    collection = client.get_or_create_collection(
+        name,
+        metadata={"embedder": embedder_name, "dimension": dimension},
+        configuration={"hnsw": {"space": "cosine"}},
+        embedding_function=None,
+    )
+    recorded = collection.metadata or {}
+    if recorded.get("embedder") != embedder_name or recorded.get("dimension") != dimension:
+        raise IndexMismatch(
+            f"collection {name!r} was built with embedding model {recorded.get('embedder')!r} "
+            f"({recorded.get('dimension')} dimensions) but this service uses {embedder_name!r} "
+            f"({dimension}); re-ingest into a new RAG_COLLECTION or RAG_DATA_DIR"
+        )
+    return collection
+
+
 class ChunkStore:
     """The chunks of one corpus in one Chroma collection; writes of one article are all-or-nothing per call."""
 
     def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int) -> None:
-        self._collection = client.get_or_create_collection(
-            collection,
-            metadata={"embedder": embedder_name, "dimension": dimension},
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
-        recorded = self._collection.metadata or {}
-        if recorded.get("embedder") != embedder_name or recorded.get("dimension") != dimension:
-            raise IndexMismatch(
-                f"collection {collection!r} was built with embedding model {recorded.get('embedder')!r} "
-                f"({recorded.get('dimension')} dimensions) but this service uses {embedder_name!r} "
-                f"({dimension}); re-ingest into a new RAG_COLLECTION or RAG_DATA_DIR"
-            )
+        self._collection = _open_collection(client, collection, embedder_name, dimension)
 
     def count(self) -> int:
         """How many chunks the corpus holds."""
@@ -224,12 +230,7 @@ class TermStore:
     """Vectors of the corpus's vocabulary words (one per stem), to find synonyms of words the articles never use."""
 
     def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int) -> None:
-        self._collection = client.get_or_create_collection(
-            f"{collection}-terms",
-            metadata={"embedder": embedder_name, "dimension": dimension},
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
+        self._collection = _open_collection(client, f"{collection}-terms", embedder_name, dimension)
 
     def missing(self, stems: Sequence[str]) -> list[str]:
         """The stems that have no vector yet."""
@@ -244,9 +245,6 @@ class TermStore:
             self._collection.upsert(ids=list(stems), embeddings=vectors, metadatas=[{"word": w} for w in words])
 
     def nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """The `n` stems whose words are closest in meaning, with cosine similarities."""
-        total = self._collection.count()
-        if total == 0:
-            return []
-        got = self._collection.query(query_embeddings=[vector], n_results=min(n, total), include=["distances"])
+        """The `n` stems whose words are closest in meaning, with cosine similarities (fewer when fewer are stored)."""
+        got = self._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         return [(stem, 1.0 - float(d)) for stem, d in zip(got["ids"][0], got["distances"][0], strict=True)]

@@ -126,3 +126,20 @@ def test_vocabulary_finds_corpus_words_for_words_the_articles_never_use(seeded: 
     synonyms = seeded.vocabulary.synonyms("staff")
     assert "employe" in synonyms and synonyms["employe"] >= 0.88
     assert seeded.vocabulary.synonyms("sourdough") == {}
+
+
+def test_refusal_gates_for_numbers_and_names_the_passages_lack(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="a", title="Alpha harbour", text="The harbour in Alpha town handled 300 ships in 2024. Its director is Mia Berg."))
+    pipeline.ingest(make_article(id="b", title="Beta harbour", text="The harbour in Beta town handled 500 ships in 2023. Beta also has a ferry line."))
+    assert "300" in pipeline.ask("How many ships did the harbour in Alpha handle in 2024?").answer
+    # a year no article gives for it, and a town no article mentions
+    assert pipeline.ask("How many ships did the harbour in Alpha handle in 2019?").refused
+    assert pipeline.ask("Who is the director of the harbour in Gamma town?").refused
+    assert "Mia Berg" in pipeline.ask("Who is the director of the Alpha harbour?").answer
+
+
+def test_a_question_naming_anything_no_article_mentions_is_refused(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="ab", title="Two harbours", text="The harbours of Alpha and Beta handled 300 ships in 2024 between them."))
+    assert "300" in pipeline.ask("How many ships did the Alpha and Beta harbours handle?").answer
+    # two of three names are in the passage, which would do for a multi-article question; Gamma is in no article
+    assert pipeline.ask("How many ships did the Alpha, Beta and Gamma harbours handle?").refused
