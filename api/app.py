@@ -3,9 +3,10 @@
 import json
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from api.errors import error_response, install_error_handlers
+from api.stream import answer_events
 from api.schemas import (
     ArticleIn,
     AskRequest,
@@ -26,7 +27,7 @@ from rag.pipeline import Pipeline
 from rag.types import IngestFailure, IngestResult
 
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 503)
+    code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 502, 503, 504)
 }
 _UPLOAD_SCHEMA = {
     "requestBody": {
@@ -68,11 +69,21 @@ def create_app(pipeline: Pipeline) -> FastAPI:
             return Health(status="error", detail=str(exc))
         return Health(status="ok", chunks=chunks, embedder=pipeline.embedder_name)
 
-    @app.post("/v1/ask", response_model=AskResponse, responses=_ERRORS)
-    def ask(body: AskRequest) -> AskResponse:
-        """Answer from the stored articles with cited sentences, or refuse."""
+    @app.post(
+        "/v1/ask",
+        response_model=AskResponse,
+        responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    )
+    def ask(body: AskRequest, request: Request) -> AskResponse | StreamingResponse:
+        """Answer from the stored articles with cited sentences, or refuse; streamed as SSE when asked."""
         filters = body.filters.to_filters() if body.filters else None
-        return AskResponse.of(pipeline.ask(body.question, body.top_k, filters))
+        if not (body.stream or "text/event-stream" in request.headers.get("accept", "")):
+            return AskResponse.of(pipeline.ask(body.question, body.top_k, filters))
+        events = pipeline.ask_stream(body.question, body.top_k, filters)
+        first = next(events)  # bad questions and an empty index fail here, as plain 4xx responses
+        return StreamingResponse(
+            answer_events(first, events), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
 
     @app.post(
         "/v1/documents",

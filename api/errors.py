@@ -14,9 +14,11 @@ from rag.errors import (
     NotFound,
     PayloadTooLarge,
     RagError,
+    RateLimited,
     StoreError,
     UnsupportedFile,
     UpstreamError,
+    UpstreamTimeout,
 )
 
 log = logging.getLogger("api")
@@ -27,15 +29,26 @@ _STATUS: tuple[tuple[type[RagError], int, str], ...] = (
     (UnsupportedFile, 415, "unsupported file"),
     (InvalidInput, 422, "invalid input"),
     (EmptyIndex, 409, "no articles yet"),
+    (RateLimited, 503, "model server busy"),
+    (UpstreamTimeout, 504, "model server timeout"),
     (UpstreamError, 502, "upstream failure"),
     (StoreError, 503, "store unavailable"),
     (ConfigError, 500, "server misconfigured"),
 )
 
 
-def error_response(status: int, error: str, detail: object = None) -> JSONResponse:
+def error_response(status: int, error: str, detail: object = None, headers: dict[str, str] | None = None) -> JSONResponse:
     """The one JSON error shape: {"error": ..., "detail": ...}."""
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail}, headers=headers)
+
+
+def describe(exc: RagError) -> tuple[int, str, dict[str, str]]:
+    """The status code, short label and extra headers (Retry-After) for one of the package's errors."""
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) and exc.retry_after else {}
+    for kind, status, label in _STATUS:
+        if isinstance(exc, kind):
+            return status, label, headers
+    return 500, "internal error", headers
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -43,10 +56,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RagError)
     async def rag_error(_: Request, exc: RagError) -> JSONResponse:
-        for kind, status, label in _STATUS:
-            if isinstance(exc, kind):
-                return error_response(status, label, str(exc))
-        return error_response(500, "internal error", str(exc))
+        status, label, headers = describe(exc)
+        return error_response(status, label, str(exc), headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.pipeline import DocumentView
-from rag.types import Answer, Citation, DocumentInfo, Filters, IngestResult
+from rag.types import Answer, Citation, DocumentInfo, Filters, IngestResult, Passage
 
 
 class FiltersIn(BaseModel):
@@ -31,6 +31,9 @@ class AskRequest(BaseModel):
     question: str = Field(..., description="The question, in plain words.", examples=["What stake will NCIC hold in the export venture?"])
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default from settings).")
     filters: FiltersIn | None = None
+    stream: bool = Field(
+        False, description="Answer as server-sent events: `passages`, `delta`..., then `final` (also with Accept: text/event-stream)."
+    )
 
 
 class CitationOut(BaseModel):
@@ -54,6 +57,15 @@ class CitationOut(BaseModel):
         return cls(**citation.__dict__)
 
 
+class VerificationOut(BaseModel):
+    """How the answer's sentences fared against their citations (`fallback`: none survived, extraction answered)."""
+
+    sentences: int
+    supported: int
+    repaired: int
+    fallback: bool
+
+
 class AskResponse(BaseModel):
     """A short answer with `[n]` markers and its citations, or `refused: true` when the articles don't say."""
 
@@ -61,14 +73,46 @@ class AskResponse(BaseModel):
     refused: bool
     citations: list[CitationOut]
     timings_ms: dict[str, float]
+    answerer: str = Field(description="Who wrote the answer: `extractive`, `local:<model>` or `openai:<model>`.")
+    verification: VerificationOut | None = None
+    degraded: bool = Field(False, description="The LLM failed and the extractive answerer stood in.")
 
     @classmethod
     def of(cls, answer: Answer) -> "AskResponse":
+        check = answer.verification
         return cls(
             answer=answer.answer,
             refused=answer.refused,
             citations=[CitationOut.of(c) for c in answer.citations],
             timings_ms=answer.timings_ms,
+            answerer=answer.answerer,
+            verification=VerificationOut(**check.__dict__) if check else None,
+            degraded=answer.degraded,
+        )
+
+
+class PassageOut(BaseModel):
+    """A retrieved passage, as streamed before the answer (numbered in retrieval order)."""
+
+    n: int
+    document_id: str
+    chunk_id: str
+    title: str
+    url: str | None
+    published: date | None
+    source: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+
+    @classmethod
+    def of(cls, n: int, passage: Passage) -> "PassageOut":
+        document, chunk = passage.document, passage.chunk
+        return cls(
+            n=n, document_id=document.id, chunk_id=chunk.id, title=document.title, url=document.url,
+            published=document.published, source=document.source, text=chunk.text.strip(),
+            start=chunk.start, end=chunk.end, score=round(passage.score, 6),
         )
 
 

@@ -44,7 +44,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rag-calibrate-") as scratch:
         pipeline = build(Settings(data_dir=Path(scratch)))
         pipeline.ingest_paths([ROOT / "seeds"])
-        base = pipeline.answerer
+        base = pipeline.extractive
         cached = [(q, base.candidates(q.question, pipeline.retrieve(q.question))) for q in questions]
         results = []
         for weights, min_similarity, min_coverage in grid():

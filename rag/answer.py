@@ -1,13 +1,13 @@
 """The extractive answerer: pick the sentence (or clause) that answers, cite its exact span, or refuse."""
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from rag.question import QuestionShape, fits_kind, shape_of
 from rag.retrieve import KeywordIndex
 from rag.terms import content_words, terms
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 REFUSAL = "The articles don't say: none of the stored articles answers this question."
 
@@ -61,6 +61,8 @@ class Candidate:
 class ExtractiveAnswerer:
     """Answers with sentences taken verbatim from the retrieved passages; refuses when none fits."""
 
+    name = "extractive"
+
     def __init__(
         self,
         keywords: KeywordIndex,
@@ -85,21 +87,36 @@ class ExtractiveAnswerer:
         """A short cited answer from the passages, or a refusal (`refused=True`, no citations)."""
         return self.choose(question, self.candidates(question, passages))
 
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[StreamEvent]:
+        """The passages, the answer's text in one piece, then the answer."""
+        answer = self.answer(question, passages)
+        yield StreamEvent("passages", passages=tuple(passages))
+        yield StreamEvent("delta", text=answer.answer)
+        yield StreamEvent("final", answer=answer)
+
     def choose(self, question: str, candidates: Sequence[Candidate]) -> Answer:
         """The answer made of the best acceptable candidates, or a refusal."""
         shape = shape_of(question)
         weights = self.term_weights(question)
         candidates = [c for c in candidates if self.acceptable(c)]
         if not candidates:
-            return Answer(REFUSAL, True, ())
+            return Answer(REFUSAL, True, (), verification=Verification(0, 0, 0, False))
         best = max(candidates, key=lambda c: c.score(self._weights))
         chosen = [best] + self._complement(best, candidates, weights)
         parts: list[str] = []
         citations: list[Citation] = []
         for n, candidate in enumerate(chosen, start=1):
             parts.append(f"{_shorten(candidate.text, shape)} [{n}]")
-            citations.append(_citation(n, candidate))
-        return Answer(" ".join(parts), False, tuple(citations))
+            citations.append(cite(n, candidate.passage, candidate.sentence, candidate.sentence_similarity))
+        verbatim = Verification(sentences=len(parts), supported=len(parts), repaired=0, fallback=False)
+        return Answer(" ".join(parts), False, tuple(citations), verification=verbatim)
+
+    def off_topic(self, question: str, passages: Sequence[Passage]) -> bool:
+        """The hard gates: the question names what no article mentions, or no passage is close in meaning."""
+        if any(not self._knows_name(name) for name in shape_of(question).names):
+            return True
+        best = max((max((p.dense_score, *p.sentence_scores)) for p in passages), default=0.0)
+        return best < self._min_similarity
 
     def acceptable(self, candidate: Candidate) -> bool:
         """The refusal gates: close in meaning, about the question's names and numbers, of the right kind."""
@@ -109,6 +126,27 @@ class ExtractiveAnswerer:
         if not candidate.about_names or not candidate.has_question_numbers:
             return False
         return candidate.focus_coverage >= self._min_coverage
+
+    def addresses(self, question: str, text: str) -> bool:
+        """Whether a text (a model's sentence and the evidence it rests on) answers the question, by the same
+        gates the extractive candidates pass: the asked kind of fact, the question's names and numbers, enough
+        of its other words (or their synonyms)."""
+        shape = shape_of(question)
+        lowered = text.lower().replace("’", "'")
+        present = sum(1 for name in shape.names if name in lowered)
+        about_names = present == len(shape.names) if len(shape.names) <= 2 else present * 2 >= len(shape.names)
+        numbers = {_plain_number(n) for n in _NUMBER.findall(question)}
+        if not fits_kind(text, shape.kind, shape.names) or not about_names:
+            return False
+        if not numbers <= {_plain_number(n) for n in _NUMBER.findall(lowered)}:
+            return False
+        weights = self.term_weights(question)
+        name_terms = {t for name in shape.names for t in terms(name)}
+        focus = {t: w for t, w in weights.items() if t not in name_terms and not t[0].isdigit()}
+        if not focus:
+            return True
+        credit = _credit(self._equivalents(question, weights), set(terms(text)))
+        return sum(focus[t] * c for t, c in credit.items() if t in focus) / sum(focus.values()) >= self._min_coverage
 
     def term_weights(self, question: str) -> dict[str, float]:
         """Each question term's weight: its rarity in the corpus; words the articles never use weigh most."""
@@ -228,20 +266,21 @@ def _shorten(sentence: str, shape: QuestionShape) -> str:
     return clause if clause.endswith((".", "!", "?", "”", '"')) else clause + "."
 
 
-def _citation(n: int, candidate: Candidate) -> Citation:
-    passage = candidate.passage
-    start, end = passage.chunk.sentences[candidate.sentence]
+def cite(n: int, passage: Passage, sentence: int, score: float) -> Citation:
+    """Citation number n: the passage and the exact span (article offsets) of one of its sentences."""
+    start, end = passage.chunk.sentences[sentence]
+    chunk = passage.chunk
     return Citation(
         n=n,
         document_id=passage.document.id,
-        chunk_id=passage.chunk.id,
+        chunk_id=chunk.id,
         title=passage.document.title,
         url=passage.document.url,
         published=passage.document.published,
         source=passage.document.source,
-        text=passage.chunk.text.strip(),
+        text=chunk.text.strip(),
         start=start,
         end=end,
-        quote=candidate.text,
-        score=round(candidate.sentence_similarity, 4),
+        quote=chunk.text[start - chunk.start : end - chunk.start],
+        score=round(score, 4),
     )

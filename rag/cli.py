@@ -34,6 +34,14 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
+def _with_answerer(settings: Settings, answerer: str) -> Settings:
+    try:
+        return Settings.model_validate({**settings.model_dump(), "answerer": answerer})
+    except ValidationError as exc:
+        err.print(f"[red]error:[/red] --answerer must be extractive, local or openai, not {answerer!r}")
+        raise typer.Exit(2) from exc
+
+
 @contextmanager
 def _clear_errors() -> Iterator[None]:
     """Print the package's errors as one sentence and exit 1, never a traceback."""
@@ -173,13 +181,17 @@ def evaluate(
     corpus: Annotated[list[Path] | None, typer.Option(help="Ingest these articles into a temporary index first.")] = None,
     url: Annotated[str | None, typer.Option(help="Evaluate a running service over HTTP instead.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write every row and the summary here.")] = None,
+    answerer: Annotated[str | None, typer.Option(help="extractive, local or openai (default: RAG_ANSWERER).")] = None,
 ) -> None:
     """Score answers against known facts; exit 1 below the project's thresholds."""
     from eval.cli import run_eval
 
+    settings = None if url else _settings()
+    if settings is not None and answerer:
+        settings = _with_answerer(settings, answerer)
     with _clear_errors():
         code = run_eval(
-            settings=None if url else _settings(), dataset=dataset, split=split, corpus=corpus, url=url,
+            settings=settings, dataset=dataset, split=split, corpus=corpus, url=url,
             json_path=json_path, console=out, progress_console=err,
         )
     raise typer.Exit(code)

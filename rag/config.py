@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,34 @@ class Settings(BaseSettings):
 
     synonym_min_similarity: float = Field(
         0.88, description="A corpus word this close (cosine) to a question word the articles never use counts as it (partly)."
+    )
+
+    answerer: Literal["extractive", "local", "openai"] = Field(
+        "extractive", description="Who writes answers: sentences taken verbatim, the embedded local LLM, or an OpenAI-compatible server."
+    )
+    local_model: Path | None = Field(
+        None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."
+    )
+    model_dir: Path = Field(
+        Path.home() / ".cache" / "newsqa" / "models", description="Where the packaged local model is assembled once."
+    )
+    llm_threads: int = Field(
+        default_factory=lambda: len(os.sched_getaffinity(0)), ge=1, le=64, description="Compute threads of the local LLM."
+    )
+    llm_passages: int = Field(3, ge=1, le=20, description="Evidence passages given to an LLM answerer.")
+    llm_prompt_tokens: int = Field(1500, ge=200, le=100_000, description="Most prompt tokens an LLM answerer is sent.")
+    llm_max_tokens: int = Field(160, ge=16, le=4096, description="Longest answer an LLM may write, in tokens.")
+    llm_deadline_s: float = Field(30.0, gt=0, le=600, description="Total time an LLM answer may take, retries included.")
+    llm_retries: int = Field(1, ge=0, le=5, description="Retries of a failed LLM call (connection error or 5xx), within the deadline.")
+    llm_on_failure: Literal["error", "extractive"] = Field(
+        "error", description="When the LLM fails: an error (502/503/504), or the extractive answer marked degraded."
+    )
+    openai_base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://localhost:11434/v1 (default: OpenAI).")
+    openai_model: str = Field("gpt-4o-mini", description="Model name sent to the OpenAI-compatible server.")
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key of the OpenAI-compatible server (RAG_OPENAI_API_KEY or OPENAI_API_KEY).",
     )
 
     max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")

@@ -39,3 +39,15 @@ class StoreError(RagError):
 
 class UpstreamError(RagError):
     """A remote model server failed."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """A remote or local model did not answer within the deadline."""
+
+
+class RateLimited(UpstreamError):
+    """The model server asked us to slow down; `retry_after` is its hint in seconds, when it gave one."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -2,8 +2,9 @@
 
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Protocol
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +15,29 @@ from rag.clean import normalize_unicode
 from rag.config import Settings
 from rag.documents import content_hash, load_paths
 from rag.embed import E5SmallEmbedder, Embedder
-from rag.errors import EmptyIndex, InvalidInput, NotFound, StoreError
+from rag.errors import ConfigError, EmptyIndex, InvalidInput, NotFound, StoreError
+from rag.generate import Generator
+from rag.generative import GenerationLimits, GenerativeAnswerer
 from rag.retrieve import KeywordIndex, Retriever
+from rag.terms import terms
 from rag.store import ChunkStore, StoredChunk, TermStore, open_persistent_client
 from rag.vocabulary import Vocabulary
-from rag.types import Answer, Article, DocumentInfo, Filters, IngestFailure, IngestResult, Passage
+from rag.types import Answer, Article, DocumentInfo, Filters, IngestFailure, IngestResult, Passage, StreamEvent
 
 ProgressCallback = Callable[[int, int, str], None]
+
+
+class Answerer(Protocol):
+    """Turns a question and its retrieved passages into a cited answer (extractive, or LLM-written and verified)."""
+
+    name: str
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[StreamEvent]: ...
+
+
+AnswererFactory = Callable[[ExtractiveAnswerer, Embedder, KeywordIndex], Answerer]
 
 
 @dataclass(frozen=True)
@@ -35,26 +52,39 @@ class DocumentView:
 class Pipeline:
     """Ingest, ask and manage documents over one corpus; safe to share between threads of one process."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: ChunkStore, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: ChunkStore,
+        vocabulary: Vocabulary,
+        answerer: AnswererFactory | None = None,
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._store = store
         self._vocabulary = vocabulary
         self._keywords = KeywordIndex(store)
         self._retriever = Retriever(store, embedder, self._keywords, settings.candidates)
-        self._answerer = ExtractiveAnswerer(
+        self._extractive = ExtractiveAnswerer(
             self._keywords,
             synonyms=vocabulary.synonyms,
             min_similarity=settings.refusal_min_dense,
             min_coverage=settings.refusal_min_overlap,
             synonym_floor=settings.synonym_min_similarity,
         )
+        self._answerer: Answerer = answerer(self._extractive, embedder, self._keywords) if answerer else self._extractive
         self._write_lock = threading.Lock()
 
     @property
-    def answerer(self) -> ExtractiveAnswerer:
-        """The extractive answerer (for calibrating its weights and gates)."""
-        return self._answerer
+    def extractive(self) -> ExtractiveAnswerer:
+        """The extractive answerer (for calibrating its weights and gates; the LLM answerers' fallback)."""
+        return self._extractive
+
+    @property
+    def answerer_name(self) -> str:
+        """Who writes this pipeline's answers."""
+        return self._answerer.name
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -68,20 +98,32 @@ class Pipeline:
 
     def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
         """Answer a question from the stored articles, citing exact sentences, or refuse."""
+        return next(e.answer for e in self.ask_stream(question, top_k, filters, stream_text=False) if e.answer)
+
+    def ask_stream(
+        self, question: str, top_k: int | None = None, filters: Filters | None = None, stream_text: bool = True
+    ) -> Iterator[StreamEvent]:
+        """The retrieved passages, the answer's text as it is written, then the final answer with its timings."""
         started = time.perf_counter()
-        question = clean_question(question, self.settings.max_question_chars)
-        passages = self._retriever.retrieve(question, top_k or self.settings.top_k, filters or Filters())
+        passages = self.retrieve(question, top_k, filters)
         if not passages and self._store.count() == 0:
             raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
         retrieved = time.perf_counter()
-        answer = self._answerer.answer(question, passages)
-        done = time.perf_counter()
-        timings = {
-            "retrieve": round((retrieved - started) * 1000, 2),
-            "answer": round((done - retrieved) * 1000, 2),
-            "total": round((done - started) * 1000, 2),
-        }
-        return Answer(answer.answer, answer.refused, answer.citations, timings)
+        events = self._answerer.stream(question, passages) if stream_text else iter([self._final(question, passages)])
+        for event in events:
+            if event.answer is None:
+                yield event
+                continue
+            done = time.perf_counter()
+            timings = {
+                "retrieve": round((retrieved - started) * 1000, 2),
+                "answer": round((done - retrieved) * 1000, 2),
+                "total": round((done - started) * 1000, 2),
+            }
+            yield replace(event, answer=replace(event.answer, timings_ms=timings))
+
+    def _final(self, question: str, passages: list[Passage]) -> StreamEvent:
+        return StreamEvent("final", passages=tuple(passages), answer=self._answerer.answer(question, passages))
 
     def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages retrieval finds for a question, best first (what the answerer reads)."""
@@ -169,10 +211,43 @@ def _is_whole(document_id: str, existing: dict[str, str], digest: str) -> bool:
     return set(existing) == expected and all(h == digest for h in existing.values())
 
 
-def build(settings: Settings, embedder: Embedder | None = None) -> Pipeline:
-    """Wire the configured embedding model (or a loaded one, to share it) and store into a pipeline."""
+def build(settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None) -> Pipeline:
+    """Wire the configured embedding model, store and answerer (or given ones, to share or to test them)."""
     embedder = embedder or E5SmallEmbedder(threads=settings.embed_threads)
     client = open_persistent_client(settings.data_dir)
     store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension)
     vocabulary = Vocabulary(TermStore(client, settings.collection, embedder.name, embedder.dimension), embedder, settings.synonym_min_similarity)
-    return Pipeline(settings, embedder, store, vocabulary)
+    if settings.answerer == "extractive" and generator is None:
+        return Pipeline(settings, embedder, store, vocabulary)
+    model = generator or build_generator(settings)
+    limits = GenerationLimits(
+        passages=settings.llm_passages,
+        prompt_tokens=settings.llm_prompt_tokens,
+        max_tokens=settings.llm_max_tokens,
+        deadline_s=settings.llm_deadline_s,
+        degrade_on_failure=settings.llm_on_failure == "extractive",
+    )
+
+    def generative(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: KeywordIndex) -> Answerer:
+        return GenerativeAnswerer(model, extractive, embedder.count_tokens, lambda word: any(keywords.knows(t) for t in terms(word)), limits)
+
+    return Pipeline(settings, embedder, store, vocabulary, generative)
+
+
+def build_generator(settings: Settings) -> Generator:
+    """The configured LLM: the embedded local model, or an OpenAI-compatible server's client."""
+    if settings.answerer == "local":
+        from rag.llm_local import LocalGenerator, packaged_model
+
+        path = settings.local_model or packaged_model(settings.model_dir)
+        context = settings.llm_prompt_tokens + settings.llm_max_tokens + 256
+        return LocalGenerator(path, settings.llm_threads, context)
+    import openai
+
+    from rag.llm_openai import OpenAIGenerator
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    if not key and not settings.openai_base_url:
+        raise ConfigError("RAG_ANSWERER=openai needs RAG_OPENAI_API_KEY (or OPENAI_API_KEY), or RAG_OPENAI_BASE_URL for a local server")
+    client = openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused", max_retries=0)
+    return OpenAIGenerator(client, settings.openai_model, settings.llm_retries)

@@ -89,13 +89,36 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Verification:
+    """How an answer's sentences fared against their citations."""
+
+    sentences: int
+    supported: int
+    repaired: int
+    fallback: bool
+
+
+@dataclass(frozen=True)
 class Answer:
-    """A short answer with its citations, or a refusal."""
+    """A short answer with its citations, or a refusal; `degraded` when the LLM failed and extraction stood in."""
 
     answer: str
     refused: bool
     citations: tuple[Citation, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answerer: str = "extractive"
+    verification: Verification | None = None
+    degraded: bool = False
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One step of a streamed answer: the retrieved passages, a piece of text, then the final verified answer."""
+
+    kind: Literal["passages", "delta", "final"]
+    text: str = ""
+    passages: tuple[Passage, ...] = ()
+    answer: Answer | None = None
 
 
 IngestStatus = Literal["created", "updated", "unchanged"]

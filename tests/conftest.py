@@ -68,6 +68,15 @@ def seeded(pipeline: Pipeline) -> Pipeline:
     return pipeline
 
 
+@pytest.fixture(scope="session")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: E5SmallEmbedder) -> Path:
+    """A data folder holding the seeds, ingested once per session, for tests that only read it."""
+    data_dir = tmp_path_factory.mktemp("seeded") / "data"
+    results, failures = build(Settings(data_dir=data_dir), real_embedder).ingest_paths([SEEDS])
+    assert len(results) == 2 and not failures
+    return data_dir
+
+
 @pytest.fixture
 def client(seeded: Pipeline) -> Iterator[TestClient]:
     with TestClient(create_app(seeded)) as test_client:

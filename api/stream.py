@@ -1,0 +1,39 @@
+"""Server-sent events for a streamed answer: `passages`, `delta`..., then `final` (or `error`)."""
+
+import json
+import logging
+from collections.abc import Iterator
+
+from api.errors import describe
+from api.schemas import AskResponse, PassageOut
+from rag.errors import RagError
+from rag.types import StreamEvent
+
+log = logging.getLogger("api")
+
+
+def sse(event: str, data: object) -> str:
+    """One server-sent event with a JSON payload."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+def answer_events(first: StreamEvent, rest: Iterator[StreamEvent]) -> Iterator[str]:
+    """The answer's events as SSE text; a failure after the first event becomes an `error` event, never a broken stream."""
+    try:
+        for event in _chain(first, rest):
+            if event.kind == "passages":
+                yield sse("passages", {"passages": [PassageOut.of(n, p).model_dump(mode="json") for n, p in enumerate(event.passages, 1)]})
+            elif event.kind == "delta":
+                yield sse("delta", {"text": event.text})
+            elif event.answer is not None:
+                yield sse("final", AskResponse.of(event.answer).model_dump(mode="json"))
+    except RagError as exc:
+        status, label, _ = describe(exc)
+        yield sse("error", {"status": status, "error": label, "detail": str(exc)})
+    finally:
+        rest.close()  # type: ignore[attr-defined]  # a client that went away stops the model
+
+
+def _chain(first: StreamEvent, rest: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
+    yield first
+    yield from rest

