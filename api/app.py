@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from api.errors import error_response, install_error_handlers
-from api.stream import answer_events
+from api.stream import answer_events, closing
 from api.schemas import (
     ArticleIn,
     AskRequest,
@@ -82,7 +82,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
         events = pipeline.ask_stream(body.question, body.top_k, filters)
         first = next(events)  # bad questions and an empty index fail here, as plain 4xx responses
         return StreamingResponse(
-            answer_events(first, events), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            closing(answer_events(first, events)), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
 
     @app.post(

@@ -2,7 +2,10 @@
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
+
+import anyio
+from starlette.concurrency import iterate_in_threadpool
 
 from api.errors import describe
 from api.schemas import AskResponse, PassageOut
@@ -17,7 +20,7 @@ def sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
-def answer_events(first: StreamEvent, rest: Iterator[StreamEvent]) -> Iterator[str]:
+def answer_events(first: StreamEvent, rest: Generator[StreamEvent, None, None]) -> Generator[str, None, None]:
     """The answer's events as SSE text; a failure after the first event becomes an `error` event, never a broken stream."""
     try:
         for event in _chain(first, rest):
@@ -31,7 +34,17 @@ def answer_events(first: StreamEvent, rest: Iterator[StreamEvent]) -> Iterator[s
         status, label, _ = describe(exc)
         yield sse("error", {"status": status, "error": label, "detail": str(exc)})
     finally:
-        rest.close()  # type: ignore[attr-defined]  # a client that went away stops the model
+        rest.close()  # a client that went away stops the model
+
+
+async def closing(events: Generator[str, None, None]) -> AsyncIterator[str]:
+    """Stream a blocking generator from worker threads; when the client goes away, close it, which stops the model."""
+    try:
+        async for item in iterate_in_threadpool(events):
+            yield item
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(events.close)
 
 
 def _chain(first: StreamEvent, rest: Iterator[StreamEvent]) -> Iterator[StreamEvent]:

@@ -29,7 +29,7 @@ class Deadline:
         return left
 
 
-class Generator(Protocol):
+class LanguageModel(Protocol):
     """An LLM that writes text from chat messages (a local model or an OpenAI-compatible server)."""
 
     name: str

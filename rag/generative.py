@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from rag.answer import REFUSAL, ExtractiveAnswerer, cite
 from rag.errors import UpstreamError
-from rag.generate import Deadline, Generator
+from rag.generate import Deadline, LanguageModel
 from rag.question import fits_kind, shape_of
 from rag.terms import terms
 from rag.prompt import Evidence, build_messages, says_not_in_articles, select_evidence
@@ -33,7 +33,7 @@ class GenerativeAnswerer:
 
     def __init__(
         self,
-        generator: Generator,
+        generator: LanguageModel,
         extractive: ExtractiveAnswerer,
         count_tokens: Callable[[str], int],
         knows: Callable[[str], bool],

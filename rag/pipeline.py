@@ -2,7 +2,7 @@
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Protocol
 from pathlib import Path
@@ -16,7 +16,7 @@ from rag.config import Settings
 from rag.documents import content_hash, load_paths
 from rag.embed import E5SmallEmbedder, Embedder
 from rag.errors import ConfigError, EmptyIndex, InvalidInput, NotFound, StoreError
-from rag.generate import Generator
+from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
 from rag.retrieve import KeywordIndex, Retriever
 from rag.terms import terms
@@ -102,7 +102,7 @@ class Pipeline:
 
     def ask_stream(
         self, question: str, top_k: int | None = None, filters: Filters | None = None, stream_text: bool = True
-    ) -> Iterator[StreamEvent]:
+    ) -> Generator[StreamEvent, None, None]:
         """The retrieved passages, the answer's text as it is written, then the final answer with its timings."""
         started = time.perf_counter()
         passages = self.retrieve(question, top_k, filters)
@@ -211,7 +211,7 @@ def _is_whole(document_id: str, existing: dict[str, str], digest: str) -> bool:
     return set(existing) == expected and all(h == digest for h in existing.values())
 
 
-def build(settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None) -> Pipeline:
+def build(settings: Settings, embedder: Embedder | None = None, generator: LanguageModel | None = None) -> Pipeline:
     """Wire the configured embedding model, store and answerer (or given ones, to share or to test them)."""
     embedder = embedder or E5SmallEmbedder(threads=settings.embed_threads)
     client = open_persistent_client(settings.data_dir)
@@ -234,7 +234,7 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Gener
     return Pipeline(settings, embedder, store, vocabulary, generative)
 
 
-def build_generator(settings: Settings) -> Generator:
+def build_generator(settings: Settings) -> LanguageModel:
     """The configured LLM: the embedded local model, or an OpenAI-compatible server's client."""
     if settings.answerer == "local":
         from rag.llm_local import LocalGenerator, packaged_model

@@ -37,6 +37,9 @@ def test_judge_alias_must_not_and_refusal() -> None:
 def test_unsupported_claims_are_numbers_and_names_missing_from_citations() -> None:
     assert unsupported_claims("NCIC holds 60 per cent [1]", ["NCIC will invest for the remaining 60 per cent"]) == []
     assert unsupported_claims("Toyota holds 45 per cent [1]", ["NCIC will invest for the remaining 60 per cent"]) == ["45", "Toyota"]
+    # A sentence's first word is capitalized without being a name; a real name in that place still counts.
+    assert unsupported_claims("According to NCIC, it holds 60 per cent [1]", ["NCIC: the remaining 60 per cent"]) == []
+    assert unsupported_claims("Toyota, according to NCIC, holds 60 per cent [1]", ["NCIC: 60 per cent"]) == ["Toyota"]
 
 
 def test_retrieval_rank() -> None:

@@ -232,3 +232,43 @@ def _events(lines: Iterator[str]) -> list[tuple[str, dict[str, object]]]:
         elif line.startswith("data: "):
             found.append((name, json.loads(line[6:])))
     return found
+
+
+def test_a_client_that_disconnects_mid_stream_stops_the_upstream_generation(seeded_dir: Path, embedder: CountingEmbedder) -> None:
+    import uvicorn
+
+    router = respx.mock(assert_all_called=False)
+    router.route(host="127.0.0.1").pass_through()
+    pulled: list[int] = []
+
+    def slow_events() -> Iterator[bytes]:
+        for n in range(100):
+            pulled.append(n)
+            time.sleep(0.05)
+            yield f'data: {json.dumps({"choices": [{"delta": {"content": f"word{n} "}}]})}\n\n'.encode()
+
+    router.post(COMPLETIONS).mock(return_value=httpx.Response(200, content=slow_events(), headers={"content-type": "text/event-stream"}))
+    pipeline = build(openai_settings(seeded_dir, llm_deadline_s=20.0), embedder)
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(pipeline), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    router.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1/ask"
+        with httpx.stream("POST", url, json={"question": NCIC_QUESTION, "stream": True}, timeout=10) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: delta"):
+                    break
+        time.sleep(0.5)
+        after_disconnect = len(pulled)
+        time.sleep(1.0)
+        assert len(pulled) - after_disconnect <= 1, "the upstream stream kept being read after the client left"
+        assert len(pulled) < 60
+    finally:
+        router.stop()
+        server.should_exit = True
+        thread.join(timeout=5)
+        listener.close()

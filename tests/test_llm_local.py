@@ -1,0 +1,61 @@
+"""The embedded local model (llama.cpp via xllamacpp, the packaged Qwen2.5 0.5B) answering for real."""
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import ConfigError
+from rag.llm_local import PACKAGED_MODEL_FILE, PACKAGED_MODEL_SHA256, file_sha256, packaged_model
+from rag.pipeline import Pipeline, build
+from tests.conftest import NCIC_QUESTION
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def local(seeded_dir: Path, real_embedder: object) -> Iterator[Pipeline]:
+    yield build(Settings(data_dir=seeded_dir, answerer="local"), real_embedder)  # type: ignore[arg-type]
+
+
+def test_the_local_model_answers_the_stake_question_with_its_citation(local: Pipeline) -> None:
+    answer = local.ask(NCIC_QUESTION)
+    assert answer.answerer.startswith("local:qwen2.5") and not answer.refused
+    assert "60 per cent" in answer.answer and "40 per cent" not in answer.answer.replace("remaining 60", "")
+    assert any("remaining 60 per cent" in c.quote for c in answer.citations)
+
+
+def test_the_local_model_refuses_what_the_articles_do_not_hold(local: Pipeline) -> None:
+    answer = local.ask("What is the capital of France?")
+    assert answer.refused and answer.citations == ()
+
+
+def test_concurrent_questions_wait_their_turn(local: Pipeline) -> None:
+    answers: list[str] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            answers.append(local.ask("How many jobs will Nissan cut?").answer)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(answers) == 3 and all("20,000" in a for a in answers)
+
+
+def test_a_corrupted_model_copy_is_assembled_again_and_checked(tmp_path: Path) -> None:
+    (tmp_path / PACKAGED_MODEL_FILE).write_bytes(b"not a model")
+    path = packaged_model(tmp_path)
+    assert file_sha256(path) == PACKAGED_MODEL_SHA256 and not list(tmp_path.glob("*.part-*"))
+
+
+def test_a_missing_user_model_fails_with_a_clear_message(seeded_dir: Path, real_embedder: object) -> None:
+    with pytest.raises(ConfigError, match="is not a file"):
+        build(Settings(data_dir=seeded_dir, answerer="local", local_model=seeded_dir / "nope.gguf"), real_embedder)  # type: ignore[arg-type]
