@@ -22,6 +22,7 @@ from rag.pipeline import build
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = 200
+LOCAL_REQUESTS = 20
 
 
 def _free_port() -> int:
@@ -35,12 +36,29 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
+def _local_answerer(extractive: object, settings: Settings, questions: list[str]) -> list[tuple[str, str]]:
+    """Load the local LLM over the same index; time its answers to distinct questions (one at a time)."""
+    started = time.perf_counter()
+    local = build(settings.model_copy(update={"answerer": "local"}))
+    local.prepare()
+    rows = [("local LLM answerer: load (assemble-check + model)", f"{time.perf_counter() - started:.2f} s")]
+    samples, fallbacks = [], 0
+    for question in questions[:LOCAL_REQUESTS]:
+        t = time.perf_counter()
+        answer = local.ask(question)
+        samples.append((time.perf_counter() - t) * 1000)
+        fallbacks += bool(answer.verification and answer.verification.fallback)
+    p50, p95 = _percentiles(samples)
+    rows.append((f"local LLM answerer, {LOCAL_REQUESTS} questions", f"p50 {p50 / 1000:.2f} s, p95 {p95 / 1000:.2f} s ({fallbacks} fell back)"))
+    return rows
+
+
 def main() -> None:
     questions = [q.question for q in load_dataset(DEFAULT_DATASET)]
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as scratch:
         data_dir = Path(scratch) / "data"
-        settings = Settings(data_dir=data_dir)
+        settings = Settings(data_dir=data_dir, answerer="extractive")
         started = time.perf_counter()
         pipeline = build(settings)
         rows.append(("in-process build (model + store)", f"{(time.perf_counter() - started) * 1000:.0f} ms"))
@@ -60,10 +78,11 @@ def main() -> None:
             in_process.append((time.perf_counter() - t) * 1000)
         p50, p95 = _percentiles(in_process)
         rows.append(("in-process ask, distinct questions", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"))
+        rows.extend(_local_answerer(pipeline, settings, questions))
         del pipeline
 
         port = _free_port()
-        env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "OPENBLAS_NUM_THREADS": "1"}
+        env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_ANSWERER": "extractive", "OPENBLAS_NUM_THREADS": "1"}
         started = time.perf_counter()
         server = subprocess.Popen(
             [sys.executable, "-m", "rag.cli", "serve", "--port", str(port)],

@@ -29,6 +29,7 @@ def run_eval(
 ) -> int:
     """Evaluate and report; 0 when every threshold is met, 1 otherwise."""
     questions = load_dataset(dataset or DEFAULT_DATASET, split)
+    answerer = "service at " + url if url else ""
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
         target: Target
         if url:
@@ -43,6 +44,9 @@ def run_eval(
                 if not results:
                     raise InvalidInput(f"no article could be ingested from {', '.join(map(str, corpus))}")
                 progress_console.print(f"ingested {len(results)} articles into a temporary index ({len(failures)} failed)")
+            pipeline.prepare()
+            answerer = pipeline.answerer_name
+            progress_console.print(f"answering with {answerer}")
             target = PipelineTarget(pipeline)
         with Progress(TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=progress_console) as progress:
             task = progress.add_task("eval", total=len(questions))
@@ -52,5 +56,5 @@ def run_eval(
     print_report(summary, verdicts, failures_found, console)
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps({"summary": summary, "questions": [v.as_dict() for v in verdicts]}, indent=2, ensure_ascii=False))
+        json_path.write_text(json.dumps({"answerer": answerer, "summary": summary, "questions": [v.as_dict() for v in verdicts]}, indent=2, ensure_ascii=False))
     return 1 if failures_found else 0

@@ -171,6 +171,8 @@ def serve(
         if seed and pipeline.chunk_count() == 0:
             results, failures = _with_progress("seeding", lambda update: pipeline.ingest_paths(seed, update))
             err.print(f"seeded {len(results)} articles ({len(failures)} failed)")
+        pipeline.prepare()
+        err.print(f"answering with {pipeline.answerer_name}")
     uvicorn.run(create_app(pipeline), host=host or settings.host, port=port or settings.port, log_level="info")
 
 

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     )
 
     answerer: Literal["extractive", "local", "openai"] = Field(
-        "extractive", description="Who writes answers: sentences taken verbatim, the embedded local LLM, or an OpenAI-compatible server."
+        "local", description="Who writes answers: sentences taken verbatim, the embedded local LLM, or an OpenAI-compatible server."
     )
     local_model: Path | None = Field(
         None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."

@@ -57,7 +57,7 @@ class GenerativeAnswerer:
         if self._extractive.off_topic(question, passages):
             yield self._final(Answer(REFUSAL, True, (), verification=Verification(0, 0, 0, False)))
             return
-        evidence = select_evidence(passages[: self._limits.passages], self._count_tokens, self._limits.prompt_tokens)
+        evidence = select_evidence(_shown(passages, self._limits.passages), self._count_tokens, self._limits.prompt_tokens)
         messages = build_messages(question, evidence)
         deadline = Deadline(self._limits.deadline_s)
         pieces: list[str] = []
@@ -106,6 +106,16 @@ class GenerativeAnswerer:
 
     def _final(self, answer: Answer) -> StreamEvent:
         return StreamEvent("final", answer=replace(answer, answerer=self.name))
+
+
+def _shown(passages: Sequence[Passage], count: int) -> list[Passage]:
+    """The best passages, the last place going to another article's best when the others all come from one
+    (a question may need a fact from each article)."""
+    shown = list(passages[:count])
+    if count < 2 or len({p.document.id for p in shown}) > 1:
+        return shown
+    other = next((p for p in passages[count:] if p.document.id != shown[0].document.id), None)
+    return shown[:-1] + [other] if other else shown
 
 
 def _with_evidence(claim: CheckedClaim) -> str:

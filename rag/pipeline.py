@@ -73,7 +73,9 @@ class Pipeline:
             min_coverage=settings.refusal_min_overlap,
             synonym_floor=settings.synonym_min_similarity,
         )
-        self._answerer: Answerer = answerer(self._extractive, embedder, self._keywords) if answerer else self._extractive
+        self._make_answerer = answerer
+        self._answerer: Answerer | None = None if answerer else self._extractive
+        self._answerer_lock = threading.Lock()
         self._write_lock = threading.Lock()
 
     @property
@@ -83,8 +85,21 @@ class Pipeline:
 
     @property
     def answerer_name(self) -> str:
-        """Who writes this pipeline's answers."""
-        return self._answerer.name
+        """Who writes this pipeline's answers (loads the answerer)."""
+        return self._answering().name
+
+    def prepare(self) -> None:
+        """Load the answerer now (a local model takes seconds) rather than at the first question."""
+        self._answering()
+
+    def _answering(self) -> Answerer:
+        """The answerer, made on first use: ingesting and listing never load a model."""
+        if self._answerer is None:
+            with self._answerer_lock:
+                if self._answerer is None and self._make_answerer is not None:
+                    self._answerer = self._make_answerer(self._extractive, self._embedder, self._keywords)
+        assert self._answerer is not None
+        return self._answerer
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -109,7 +124,7 @@ class Pipeline:
         if not passages and self._store.count() == 0:
             raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
         retrieved = time.perf_counter()
-        events = self._answerer.stream(question, passages) if stream_text else iter([self._final(question, passages)])
+        events = self._answering().stream(question, passages) if stream_text else iter([self._final(question, passages)])
         for event in events:
             if event.answer is None:
                 yield event
@@ -123,7 +138,7 @@ class Pipeline:
             yield replace(event, answer=replace(event.answer, timings_ms=timings))
 
     def _final(self, question: str, passages: list[Passage]) -> StreamEvent:
-        return StreamEvent("final", passages=tuple(passages), answer=self._answerer.answer(question, passages))
+        return StreamEvent("final", passages=tuple(passages), answer=self._answering().answer(question, passages))
 
     def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages retrieval finds for a question, best first (what the answerer reads)."""
@@ -219,7 +234,8 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
     vocabulary = Vocabulary(TermStore(client, settings.collection, embedder.name, embedder.dimension), embedder, settings.synonym_min_similarity)
     if settings.answerer == "extractive" and generator is None:
         return Pipeline(settings, embedder, store, vocabulary)
-    model = generator or build_generator(settings)
+    if generator is None:
+        check_generator_settings(settings)
     limits = GenerationLimits(
         passages=settings.llm_passages,
         prompt_tokens=settings.llm_prompt_tokens,
@@ -229,9 +245,18 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
     )
 
     def generative(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: KeywordIndex) -> Answerer:
+        model = generator or build_generator(settings)
         return GenerativeAnswerer(model, extractive, embedder.count_tokens, lambda word: any(keywords.knows(t) for t in terms(word)), limits)
 
     return Pipeline(settings, embedder, store, vocabulary, generative)
+
+
+def check_generator_settings(settings: Settings) -> None:
+    """Fail at start-up, with what to set, when the configured LLM cannot work."""
+    if settings.answerer == "local" and settings.local_model is not None and not settings.local_model.is_file():
+        raise ConfigError(f"RAG_LOCAL_MODEL {settings.local_model} is not a file: point it at a .gguf model")
+    if settings.answerer == "openai" and not settings.openai_api_key and not settings.openai_base_url:
+        raise ConfigError("RAG_ANSWERER=openai needs RAG_OPENAI_API_KEY (or OPENAI_API_KEY), or RAG_OPENAI_BASE_URL for a local server")
 
 
 def build_generator(settings: Settings) -> LanguageModel:
@@ -247,7 +272,5 @@ def build_generator(settings: Settings) -> LanguageModel:
     from rag.llm_openai import OpenAIGenerator
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    if not key and not settings.openai_base_url:
-        raise ConfigError("RAG_ANSWERER=openai needs RAG_OPENAI_API_KEY (or OPENAI_API_KEY), or RAG_OPENAI_BASE_URL for a local server")
     client = openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused", max_retries=0)
     return OpenAIGenerator(client, settings.openai_model, settings.llm_retries)

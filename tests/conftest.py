@@ -53,7 +53,7 @@ def embedder(real_embedder: E5SmallEmbedder) -> CountingEmbedder:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    return Settings(data_dir=tmp_path / "data", answerer="extractive")
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def seeded(pipeline: Pipeline) -> Pipeline:
 def seeded_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: E5SmallEmbedder) -> Path:
     """A data folder holding the seeds, ingested once per session, for tests that only read it."""
     data_dir = tmp_path_factory.mktemp("seeded") / "data"
-    results, failures = build(Settings(data_dir=data_dir), real_embedder).ingest_paths([SEEDS])
+    results, failures = build(Settings(data_dir=data_dir, answerer="extractive"), real_embedder).ingest_paths([SEEDS])
     assert len(results) == 2 and not failures
     return data_dir
 

@@ -13,6 +13,7 @@ runner = CliRunner()
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RAG_ANSWERER", "extractive")
     return tmp_path
 
 
@@ -48,3 +49,8 @@ def test_misspelt_setting_fails_loudly(env: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("RAG_TOP_K", "zero")
     result = runner.invoke(app, ["ask", "x"])
     assert result.exit_code == 2 and "RAG_TOP_K" in result.output
+
+
+def test_eval_refuses_an_unknown_answerer(env: Path) -> None:
+    result = runner.invoke(app, ["eval", "--answerer", "oracle"])
+    assert result.exit_code == 2 and "--answerer must be extractive, local or openai" in result.output

@@ -272,3 +272,16 @@ def test_a_client_that_disconnects_mid_stream_stops_the_upstream_generation(seed
         server.should_exit = True
         thread.join(timeout=5)
         listener.close()
+
+
+@respx.mock
+def test_the_model_sees_both_articles_when_the_best_passages_all_come_from_one(llm_app: tuple[Pipeline, TestClient]) -> None:
+    pipeline, _ = llm_app
+    question = "What electric cars does Nissan make?"
+    top = pipeline.retrieve(question)
+    assert len({p.document.id for p in top[:3]}) == 1 and len({p.document.id for p in top}) == 2
+    route = respx.post(COMPLETIONS).mock(return_value=reply("NOT IN ARTICLES"))
+    pipeline.ask(question)
+    shown = json.loads(route.calls.last.request.content)["messages"][1]["content"]
+    other = next(p for p in top if p.document.id != top[0].document.id)
+    assert other.chunk.text.split(". ")[0][:40] in shown or any(s in shown for s in other.chunk.text.split(". ")[:3])
