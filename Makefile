@@ -27,8 +27,12 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/rag serve --host $(HOST) --port $(PORT) --seed seeds
 
-## The whole test suite, then the evaluation gate on the seeds set (CI runs exactly this).
-test: install-dev
+## Debian's chromium for the browser tests (playwright's own browser download fails offline).
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+## The whole test suite (browser tests included), then the evaluation gate on the seeds set (CI runs exactly this).
+test: install-dev /usr/bin/chromium
 	$(BIN)/python -m pytest
 	$(BIN)/rag eval --corpus seeds --json reports/eval-seeds.json
 

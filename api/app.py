@@ -1,11 +1,15 @@
 """create_app(pipeline): the FastAPI application and its routes."""
 
 import json
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 
+from api.chat import add_chat_routes
 from api.errors import error_response, install_error_handlers
+from api.headers import install_security_headers
 from api.stream import answer_events, closing
 from api.schemas import (
     ArticleIn,
@@ -26,6 +30,7 @@ from rag.errors import InvalidInput, RagError
 from rag.pipeline import Pipeline
 from rag.types import IngestFailure, IngestResult
 
+STATIC = Path(__file__).with_name("static")
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 502, 503, 504)
 }
@@ -54,10 +59,14 @@ def create_app(pipeline: Pipeline) -> FastAPI:
         description="Ask questions about news articles; answers cite the exact sentences they rest on.",
     )
     install_error_handlers(app)
+    install_security_headers(app)
+    add_chat_routes(app, pipeline)
 
     @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
     def healthz(response: Response) -> Health:

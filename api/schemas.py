@@ -76,6 +76,7 @@ class AskResponse(BaseModel):
     answerer: str = Field(description="Who wrote the answer: `extractive`, `local:<model>` or `openai:<model>`.")
     verification: VerificationOut | None = None
     degraded: bool = Field(False, description="The LLM failed and the extractive answerer stood in.")
+    question: str = Field("", description="The question answered (cleaned; for a conversation, made standalone).")
 
     @classmethod
     def of(cls, answer: Answer) -> "AskResponse":
@@ -88,6 +89,7 @@ class AskResponse(BaseModel):
             answerer=answer.answerer,
             verification=VerificationOut(**check.__dict__) if check else None,
             degraded=answer.degraded,
+            question=answer.question,
         )
 
 

@@ -4,6 +4,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from rag.conversation import Turn, carry_context
 from rag.question import QuestionShape, fits_kind, shape_of
 from rag.retrieve import KeywordIndex
 from rag.terms import content_words, terms
@@ -86,6 +87,10 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """A short cited answer from the passages, or a refusal (`refused=True`, no citations)."""
         return self.choose(question, self.candidates(question, passages))
+
+    def standalone(self, turns: Sequence[Turn]) -> str:
+        """The conversation's last question with the earlier questions' names and subject carried in."""
+        return carry_context(turns)
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[StreamEvent]:
         """The passages, the answer's text in one piece, then the answer."""

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.answer import REFUSAL, ExtractiveAnswerer, cite
+from rag.conversation import Turn, condense
 from rag.errors import UpstreamError
 from rag.generate import Deadline, LanguageModel
 from rag.question import fits_kind, shape_of
@@ -45,6 +46,10 @@ class GenerativeAnswerer:
         self._knows = knows
         self._limits = limits
         self.name = generator.name
+
+    def standalone(self, turns: Sequence[Turn]) -> str:
+        """The conversation's last question rewritten by the model to stand alone (checked; carried context if not)."""
+        return condense(turns, self._generator, Deadline(min(10.0, self._limits.deadline_s / 3)))
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """The verified LLM answer, the extractive one when no sentence survives, or a refusal."""

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 from pathlib import Path
@@ -13,6 +13,7 @@ from rag.answer import ExtractiveAnswerer
 from rag.chunk import chunk_article
 from rag.clean import normalize_unicode
 from rag.config import Settings
+from rag.conversation import Turn
 from rag.documents import content_hash, load_paths
 from rag.embed import E5SmallEmbedder, Embedder
 from rag.errors import ConfigError, EmptyIndex, InvalidInput, NotFound, StoreError
@@ -35,6 +36,8 @@ class Answerer(Protocol):
     def answer(self, question: str, passages: list[Passage]) -> Answer: ...
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[StreamEvent]: ...
+
+    def standalone(self, turns: Sequence[Turn]) -> str: ...
 
 
 AnswererFactory = Callable[[ExtractiveAnswerer, Embedder, KeywordIndex], Answerer]
@@ -115,10 +118,27 @@ class Pipeline:
         """Answer a question from the stored articles, citing exact sentences, or refuse."""
         return next(e.answer for e in self.ask_stream(question, top_k, filters, stream_text=False) if e.answer)
 
+    def chat(self, turns: Sequence[Turn], top_k: int | None = None, filters: Filters | None = None) -> Answer:
+        """Answer the conversation's last question, made standalone from the earlier turns."""
+        return next(e.answer for e in self.chat_stream(turns, top_k, filters, stream_text=False) if e.answer)
+
+    def chat_stream(
+        self, turns: Sequence[Turn], top_k: int | None = None, filters: Filters | None = None, stream_text: bool = True
+    ) -> Generator[StreamEvent, None, None]:
+        """As ask_stream, for the conversation's last question made standalone (the final answer says which)."""
+        question = self._answering().standalone(turns)
+        return self.ask_stream(question, top_k, filters, stream_text)
+
     def ask_stream(
         self, question: str, top_k: int | None = None, filters: Filters | None = None, stream_text: bool = True
     ) -> Generator[StreamEvent, None, None]:
         """The retrieved passages, the answer's text as it is written, then the final answer with its timings."""
+        question = clean_question(question, self.settings.max_question_chars)
+        return self._ask_stream(question, top_k, filters, stream_text)
+
+    def _ask_stream(
+        self, question: str, top_k: int | None, filters: Filters | None, stream_text: bool
+    ) -> Generator[StreamEvent, None, None]:
         started = time.perf_counter()
         passages = self.retrieve(question, top_k, filters)
         if not passages and self._store.count() == 0:
@@ -135,7 +155,7 @@ class Pipeline:
                 "answer": round((done - retrieved) * 1000, 2),
                 "total": round((done - started) * 1000, 2),
             }
-            yield replace(event, answer=replace(event.answer, timings_ms=timings))
+            yield replace(event, answer=replace(event.answer, timings_ms=timings, question=question))
 
     def _final(self, question: str, passages: list[Passage]) -> StreamEvent:
         return StreamEvent("final", passages=tuple(passages), answer=self._answering().answer(question, passages))

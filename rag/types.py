@@ -109,6 +109,7 @@ class Answer:
     answerer: str = "extractive"
     verification: Verification | None = None
     degraded: bool = False
+    question: str = ""
 
 
 @dataclass(frozen=True)
