@@ -68,8 +68,10 @@ def condense(turns: Sequence[Turn], model: LanguageModel, deadline: Deadline) ->
     except UpstreamError:
         return fallback
     rewritten = re.sub(r"^(rewritten question|question|user)\s*:\s*", "", rewritten, flags=re.I).strip(' "')
-    if not rewritten or len(rewritten) > 2 * len(fallback) + 40 or "\n" in rewritten:
-        return fallback
+    own_names = {n.lower() for n in _names(last_question(turns))}
+    kept_names = own_names <= {n.lower() for n in _names(rewritten)} | {w.lower() for w in _WORD.findall(rewritten)}
+    if not rewritten.endswith("?") or not kept_names or len(rewritten) > 2 * len(fallback) + 40:
+        return fallback  # a small model tends to answer instead of rewriting
     return rewritten
 
 

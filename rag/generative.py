@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.answer import REFUSAL, ExtractiveAnswerer, cite
-from rag.conversation import Turn, condense
+from rag.conversation import Turn, carry_context, condense
 from rag.errors import UpstreamError
 from rag.generate import Deadline, LanguageModel
 from rag.question import fits_kind, shape_of
@@ -27,6 +27,7 @@ class GenerationLimits:
     max_tokens: int = 160
     deadline_s: float = 30.0
     degrade_on_failure: bool = False
+    condense_with_model: bool = True
 
 
 class GenerativeAnswerer:
@@ -49,6 +50,8 @@ class GenerativeAnswerer:
 
     def standalone(self, turns: Sequence[Turn]) -> str:
         """The conversation's last question rewritten by the model to stand alone (checked; carried context if not)."""
+        if not self._limits.condense_with_model:
+            return carry_context(turns)
         return condense(turns, self._generator, Deadline(min(10.0, self._limits.deadline_s / 3)))
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
@@ -124,11 +127,14 @@ def _shown(passages: Sequence[Passage], count: int) -> list[Passage]:
 
 
 def _with_evidence(claim: CheckedClaim) -> str:
-    """A claim with the evidence sentences it rests on (what it says is judged together with where it comes from)."""
-    sentences = [evidence.passage.chunk.sentences[i] for evidence, i in claim.support]
-    chunks = [evidence.passage.chunk for evidence, _ in claim.support]
-    quotes = [chunk.text[a - chunk.start : b - chunk.start] for chunk, (a, b) in zip(chunks, sentences, strict=True)]
-    return " ".join([claim.claim.text, *quotes])
+    """A claim with the evidence it rests on and that evidence's neighbours (judged together, as an extractive
+    candidate is judged with the sentences around it)."""
+    parts = [claim.claim.text]
+    for evidence, index in claim.support:
+        chunk = evidence.passage.chunk
+        for a, b in chunk.sentences[max(0, index - 1) : index + 2]:
+            parts.append(chunk.text[a - chunk.start : b - chunk.start])
+    return " ".join(parts)
 
 
 def _compose(kept: Sequence[CheckedClaim]) -> tuple[str, tuple[Citation, ...]]:

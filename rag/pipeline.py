@@ -262,6 +262,8 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         max_tokens=settings.llm_max_tokens,
         deadline_s=settings.llm_deadline_s,
         degrade_on_failure=settings.llm_on_failure == "extractive",
+        # Measured: the 0.5B local model answers instead of rewriting a follow-up; rules carry the context there.
+        condense_with_model=settings.answerer == "openai",
     )
 
     def generative(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: KeywordIndex) -> Answerer:

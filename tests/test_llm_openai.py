@@ -285,3 +285,36 @@ def test_the_model_sees_both_articles_when_the_best_passages_all_come_from_one(l
     shown = json.loads(route.calls.last.request.content)["messages"][1]["content"]
     other = next(p for p in top if p.document.id != top[0].document.id)
     assert other.chunk.text.split(". ")[0][:40] in shown or any(s in shown for s in other.chunk.text.split(". ")[:3])
+
+
+FOLLOW_UP = [
+    {"role": "user", "content": NCIC_QUESTION},
+    {"role": "assistant", "content": "NCIC will hold the remaining 60 per cent. [1]"},
+    {"role": "user", "content": "And how much is Dongfeng putting in?"},
+]
+
+
+@respx.mock
+def test_a_follow_up_is_condensed_by_the_model_then_answered(llm_app: tuple[Pipeline, TestClient]) -> None:
+    _, client = llm_app
+    route = respx.post(COMPLETIONS).mock(side_effect=[
+        reply("How much will Dongfeng put into the export venture?"),
+        reply("Dongfeng Motor is contributing 400 million yuan [1]."),
+    ])
+    body = client.post("/v1/chat", json={"messages": FOLLOW_UP}).json()
+    assert body["question"] == "How much will Dongfeng put into the export venture?"
+    assert body["answer"] == "Dongfeng Motor is contributing 400 million yuan. [1]"
+    condense_call, answer_call = (json.loads(call.request.content) for call in route.calls)
+    assert "And how much is Dongfeng putting in?" in condense_call["messages"][1]["content"]
+    assert answer_call["messages"][1]["content"].endswith("Question: How much will Dongfeng put into the export venture?")
+
+
+@respx.mock
+def test_a_rewrite_that_answers_instead_of_asking_falls_back_to_carried_context(llm_app: tuple[Pipeline, TestClient]) -> None:
+    _, client = llm_app
+    respx.post(COMPLETIONS).mock(side_effect=[
+        reply("Dongfeng is putting in 100 million yuan."),
+        reply("Dongfeng Motor is contributing 400 million yuan [1]."),
+    ])
+    body = client.post("/v1/chat", json={"messages": FOLLOW_UP}).json()
+    assert body["question"].startswith("How much is Dongfeng putting in? (") and "venture" in body["question"]
