@@ -7,7 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from eval.baseline import load_baseline, regressions
 from eval.dataset import load_dataset
+from eval.html import render_html
 from eval.metrics import summarize
 from eval.report import print_report
 from eval.run import DEFAULT_DATASET, HttpTarget, PipelineTarget, Target, failed_thresholds, load_thresholds, run
@@ -25,10 +27,13 @@ def run_eval(
     url: str | None,
     json_path: Path | None,
     console: Console,
+    html_path: Path | None = None,
+    baseline_path: Path | None = None,
     progress_console: Console,
 ) -> int:
     """Evaluate and report; 0 when every threshold is met, 1 otherwise."""
     questions = load_dataset(dataset or DEFAULT_DATASET, split)
+    baseline = load_baseline(baseline_path) if baseline_path else None
     answerer = "service at " + url if url else ""
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:
         target: Target
@@ -54,6 +59,16 @@ def run_eval(
     summary = summarize(verdicts)
     failures_found = failed_thresholds(summary, load_thresholds())
     print_report(summary, verdicts, failures_found, console)
+    worse = regressions(summary, verdicts, baseline) if baseline else []
+    if baseline is not None:
+        console.print(f"[bold]against {baseline_path}:[/bold] " + ("no regressions" if not worse else f"{len(worse)} regressions"))
+        for line in worse:
+            console.print(f"  regression: {line}")
+    if html_path:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        title = f"rag eval: {len(verdicts)} questions, {answerer or 'in-process'}"
+        html_path.write_text(render_html(title, summary, verdicts, failures_found, worse), encoding="utf-8")
+        console.print(f"report: {html_path}")
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps({"answerer": answerer, "summary": summary, "questions": [v.as_dict() for v in verdicts]}, indent=2, ensure_ascii=False))

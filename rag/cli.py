@@ -184,6 +184,8 @@ def evaluate(
     url: Annotated[str | None, typer.Option(help="Evaluate a running service over HTTP instead.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write every row and the summary here.")] = None,
     answerer: Annotated[str | None, typer.Option(help="extractive, local or openai (default: RAG_ANSWERER).")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="An earlier --json file: list what got worse.")] = None,
 ) -> None:
     """Score answers against known facts; exit 1 below the project's thresholds."""
     from eval.cli import run_eval
@@ -194,7 +196,7 @@ def evaluate(
     with _clear_errors():
         code = run_eval(
             settings=settings, dataset=dataset, split=split, corpus=corpus, url=url,
-            json_path=json_path, console=out, progress_console=err,
+            json_path=json_path, console=out, progress_console=err, html_path=html_path, baseline_path=baseline,
         )
     raise typer.Exit(code)
 

@@ -110,3 +110,39 @@ def test_bad_dataset_lines_are_named(tmp_path: Path) -> None:
 def test_the_real_pipeline_meets_the_thresholds_on_the_seeds(seeded: Pipeline) -> None:
     summary = summarize(run(load_dataset(DEFAULT_DATASET), PipelineTarget(seeded)))
     assert failed_thresholds(summary, load_thresholds()) == []
+
+
+def _verdicts(*answers: tuple[str, bool]) -> list:  # type: ignore[type-arg]
+    questions = [Q_ANSWER, Q_REFUSE]
+    return [judge(q, _seen(a, refused=r, cited="the remaining 60 per cent" if not r else "")) for q, (a, r) in zip(questions, answers, strict=True)]
+
+
+def test_the_html_report_is_self_contained_and_escapes_everything() -> None:
+    from eval.html import render_html
+
+    verdicts = _verdicts(("NCIC holds 60 per cent <script>alert(1)</script> [1]", False), ("The articles don't say.", True))
+    page = render_html("seeds <b>run</b>", summarize(verdicts), verdicts, ["answer_accuracy 0.5 < 0.75"], ["a: right before, wrong now"])
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "seeds &lt;b&gt;run&lt;/b&gt;" in page
+    assert "<link" not in page and "src=" not in page and "<script" not in page  # nothing loaded, nothing run
+    assert page.count("<tr><td>a</td>") == 1 and page.count("<tr><td>u</td>") == 1
+    assert "<svg" in page and "answer_accuracy 0.5 &lt; 0.75" in page and "right before, wrong now" in page
+
+
+def test_a_baseline_comparison_lists_what_got_worse(tmp_path: Path) -> None:
+    import json
+
+    from eval.baseline import load_baseline, regressions
+
+    good = _verdicts(("NCIC holds 60 per cent [1]", False), ("The articles don't say.", True))
+    bad = _verdicts(("NCIC holds 40 per cent [1]", False), ("The articles don't say.", True))
+    path = tmp_path / "before.json"
+    path.write_text(json.dumps({"summary": summarize(good), "questions": [v.as_dict() for v in good]}))
+    assert regressions(summarize(good), good, load_baseline(path)) == []
+    assert regressions(summarize(bad), bad, load_baseline(path)) == [
+        "answer_accuracy fell from 100.0% to 0.0%",
+        "unsupported_claims rose from 1 to 2",  # "NCIC" was already missing from the cited text; now "40" too
+        "a: right before, wrong now (What stake will NCIC hold?)",
+    ]
+    (tmp_path / "junk.json").write_text("[]")
+    with pytest.raises(InvalidInput, match="not a `rag eval --json` file"):
+        load_baseline(tmp_path / "junk.json")
