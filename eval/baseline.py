@@ -11,6 +11,11 @@ _HIGHER_IS_BETTER = (
 )
 
 
+def _percent(value: float, other: float) -> str:
+    """One decimal, or two when one would print both figures alike."""
+    return f"{value:.1%}" if f"{value:.1%}" != f"{other:.1%}" else f"{value:.2%}"
+
+
 def load_baseline(path: Path) -> dict[str, object]:
     """An earlier `rag eval --json` file; InvalidInput when it is not one."""
     try:
@@ -30,7 +35,7 @@ def regressions(summary: dict[str, object], verdicts: list[Verdict], baseline: d
     for key in _HIGHER_IS_BETTER:
         new, old = (now.get(key) or {}).get("value"), (before.get(key) or {}).get("value")
         if new is not None and old is not None and new < old:
-            found.append(f"{key} fell from {old:.1%} to {new:.1%}")
+            found.append(f"{key} fell from {_percent(old, new)} to {_percent(new, old)}")
     if now.get("false_refusals", {}).get("value") is not None and before.get("false_refusals", {}).get("value") is not None:
         if now["false_refusals"]["value"] > before["false_refusals"]["value"]:
             found.append(f"false_refusals rose from {before['false_refusals']['value']:.1%} to {now['false_refusals']['value']:.1%}")

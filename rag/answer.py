@@ -132,16 +132,17 @@ class ExtractiveAnswerer:
             return False
         return candidate.focus_coverage >= self._min_coverage
 
-    def addresses(self, question: str, text: str) -> bool:
-        """Whether a text (a model's sentence and the evidence it rests on) answers the question, by the same
-        gates the extractive candidates pass: the asked kind of fact, the question's names and numbers, enough
-        of its other words (or their synonyms)."""
+    def addresses(self, question: str, claim: str, evidence: str) -> bool:
+        """Whether a model's sentence answers the question, by the gates the extractive candidates pass: the claim
+        itself states the asked kind of fact; with its evidence it is about the question's names and numbers and
+        covers enough of the question's other words (or their synonyms)."""
         shape = shape_of(question)
+        text = f"{claim} {evidence}"
         lowered = text.lower().replace("’", "'")
         present = sum(1 for name in shape.names if name in lowered)
         about_names = present == len(shape.names) if len(shape.names) <= 2 else present * 2 >= len(shape.names)
         numbers = {_plain_number(n) for n in _NUMBER.findall(question)}
-        if not fits_kind(text, shape.kind, shape.names) or not about_names:
+        if not fits_kind(claim, shape.kind, shape.names) or not about_names:
             return False
         if not numbers <= {_plain_number(n) for n in _NUMBER.findall(lowered)}:
             return False

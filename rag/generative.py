@@ -88,7 +88,7 @@ class GenerativeAnswerer:
         claims = [] if says_not_in_articles(text) else split_claims(text)
         checked = check_claims(claims, evidence, self._knows, question)
         supported = [c for c in checked if c.status != "unsupported"]
-        kept = self._most_relevant(question, [c for c in supported if self._extractive.addresses(question, _with_evidence(c))])
+        kept = self._most_relevant(question, [c for c in supported if self._extractive.addresses(question, c.claim.text, _evidence_around(c))])
         repaired = sum(c.status == "repaired" for c in kept)
         if not kept:
             fallback = self._extractive.answer(question, passages)
@@ -126,10 +126,9 @@ def _shown(passages: Sequence[Passage], count: int) -> list[Passage]:
     return shown[:-1] + [other] if other else shown
 
 
-def _with_evidence(claim: CheckedClaim) -> str:
-    """A claim with the evidence it rests on and that evidence's neighbours (judged together, as an extractive
-    candidate is judged with the sentences around it)."""
-    parts = [claim.claim.text]
+def _evidence_around(claim: CheckedClaim) -> str:
+    """The sentences a claim rests on and their neighbours (an extractive candidate is judged with those too)."""
+    parts = []
     for evidence, index in claim.support:
         chunk = evidence.passage.chunk
         for a, b in chunk.sentences[max(0, index - 1) : index + 2]:

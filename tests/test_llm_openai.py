@@ -318,3 +318,12 @@ def test_a_rewrite_that_answers_instead_of_asking_falls_back_to_carried_context(
     ])
     body = client.post("/v1/chat", json={"messages": FOLLOW_UP}).json()
     assert body["question"].startswith("How much is Dongfeng putting in? (") and "venture" in body["question"]
+
+
+@respx.mock
+def test_a_sentence_that_does_not_state_the_asked_fact_is_dropped(llm_app: tuple[Pipeline, TestClient]) -> None:
+    pipeline, _ = llm_app
+    respx.post(COMPLETIONS).mock(return_value=reply("NCIC is Nissan's wholly owned subsidiary [1]."))  # true, but no stake
+    answer = pipeline.ask(NCIC_QUESTION)
+    assert answer.verification is not None and answer.verification.fallback is True
+    assert "60 per cent" in answer.answer
