@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from eval.baseline import load_baseline, regressions
 from eval.dataset import load_dataset
 from eval.html import render_html
+from eval.judge import OpenAIJudge, judge_all
 from eval.metrics import summarize
 from eval.report import print_report
 from eval.run import DEFAULT_DATASET, HttpTarget, PipelineTarget, Target, failed_thresholds, load_thresholds, run
@@ -29,6 +30,7 @@ def run_eval(
     console: Console,
     html_path: Path | None = None,
     baseline_path: Path | None = None,
+    judge: OpenAIJudge | None = None,
     progress_console: Console,
 ) -> int:
     """Evaluate and report; 0 when every threshold is met, 1 otherwise."""
@@ -57,6 +59,14 @@ def run_eval(
             task = progress.add_task("eval", total=len(questions))
             verdicts = run(questions, target, lambda done, total: progress.update(task, completed=done))
     summary = summarize(verdicts)
+    if judge is not None:
+        report = judge_all(judge, questions, verdicts)
+        summary["judge"] = report.as_dict()
+        agreement = f"{report.agreement:.1%}" if report.agreement is not None else "—"
+        accuracy = f"{report.judge_accuracy:.1%}" if report.judge_accuracy is not None else "—"
+        console.print(f"judge {report.model}: {report.judged} answers graded, judged right {accuracy}, agrees with the alias matcher on {agreement}")
+        for line in report.disagreements:
+            console.print(f"  disagreement: {line}")
     failures_found = failed_thresholds(summary, load_thresholds())
     print_report(summary, verdicts, failures_found, console)
     worse = regressions(summary, verdicts, baseline) if baseline else []

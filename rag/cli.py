@@ -186,17 +186,23 @@ def evaluate(
     answerer: Annotated[str | None, typer.Option(help="extractive, local or openai (default: RAG_ANSWERER).")] = None,
     html_path: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
     baseline: Annotated[Path | None, typer.Option(help="An earlier --json file: list what got worse.")] = None,
+    judge: Annotated[str | None, typer.Option(help="`openai`: also grade answers with an LLM judge (RAG_OPENAI_* settings).")] = None,
 ) -> None:
     """Score answers against known facts; exit 1 below the project's thresholds."""
     from eval.cli import run_eval
+    from eval.judge import OpenAIJudge
 
+    if judge not in (None, "openai"):
+        err.print(f"[red]error:[/red] --judge can only be openai, not {judge!r}")
+        raise typer.Exit(2)
     settings = None if url else _settings()
     if settings is not None and answerer:
         settings = _with_answerer(settings, answerer)
     with _clear_errors():
+        grader = OpenAIJudge.from_settings(settings or _settings()) if judge else None
         code = run_eval(
             settings=settings, dataset=dataset, split=split, corpus=corpus, url=url,
-            json_path=json_path, console=out, progress_console=err, html_path=html_path, baseline_path=baseline,
+            json_path=json_path, console=out, progress_console=err, html_path=html_path, baseline_path=baseline, judge=grader,
         )
     raise typer.Exit(code)
 

@@ -146,3 +146,56 @@ def test_a_baseline_comparison_lists_what_got_worse(tmp_path: Path) -> None:
     (tmp_path / "junk.json").write_text("[]")
     with pytest.raises(InvalidInput, match="not a `rag eval --json` file"):
         load_baseline(tmp_path / "junk.json")
+
+
+def test_retrieval_that_finds_only_the_wrong_article_falls_below_the_thresholds(pipeline: Pipeline) -> None:
+    # Negative control: the Nissan-exports article is missing, so every question about it retrieves the other one.
+    from tests.conftest import SEEDS
+
+    results, _ = pipeline.ingest_paths([SEEDS / "003_b7780bec02b9b9fc.txt"])
+    assert len(results) == 1
+    summary = summarize(run(load_dataset(DEFAULT_DATASET), PipelineTarget(pipeline)))
+    overall = summary["overall"]
+    assert isinstance(overall, dict) and overall["answer_accuracy"]["value"] < 0.5
+    assert any(f.startswith("answer_accuracy") for f in failed_thresholds(summary, load_thresholds()))
+
+
+def test_the_ci_gate_fails_when_the_answerer_is_deliberately_broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+    from tests.conftest import SEEDS
+
+    monkeypatch.setenv("RAG_ANSWERER", "extractive")
+    monkeypatch.setenv("RAG_REFUSAL_MIN_DENSE", "0.99")  # broken on purpose: nearly everything is refused
+    result = CliRunner().invoke(app, ["eval", "--corpus", str(SEEDS), "--json", str(tmp_path / "run.json")])
+    assert result.exit_code == 1 and "below thresholds" in result.output and "answer_accuracy" in result.output
+
+
+def test_the_llm_judge_grades_answers_and_reports_its_agreement_with_the_matcher() -> None:
+    import json
+
+    import httpx
+    import openai
+    import respx
+
+    from eval.judge import OpenAIJudge, judge_all
+
+    worded = EvalQuestion("w", "What stake will Dongfeng hold?", ("40 per cent",), "answerable")
+    questions = [Q_ANSWER, worded, Q_REFUSE]
+    verdicts = [
+        judge(Q_ANSWER, _seen("NCIC holds 60 per cent [1]", cited="the remaining 60 per cent")),  # matcher: right
+        judge(worded, _seen("Dongfeng holds two-fifths of the venture [1]", cited="two-fifths")),  # matcher: miss
+        judge(Q_REFUSE, _seen("The articles don't say.", refused=True)),  # not graded: unanswerable
+    ]
+    with respx.mock:
+        route = respx.post("http://judge.test/v1/chat/completions").mock(side_effect=[
+            httpx.Response(200, json={"choices": [{"index": 0, "message": {"role": "assistant", "content": "YES"}}]}),
+            httpx.Response(200, json={"choices": [{"index": 0, "message": {"role": "assistant", "content": "Yes."}}]}),
+        ])
+        client = openai.OpenAI(base_url="http://judge.test/v1", api_key="k", max_retries=0)
+        report = judge_all(OpenAIJudge(client, "judge-model"), questions, verdicts)
+    assert (report.judged, report.judge_accuracy, report.agreement) == (2, 1.0, 0.5)
+    assert report.disagreements == ("w: matcher miss, judge right",)
+    sent = json.loads(route.calls[1].request.content)["messages"][1]["content"]
+    assert "Accepted answers: 40 per cent" in sent and "two-fifths" in sent
