@@ -36,8 +36,8 @@ class AskRequest(BaseModel):
     )
 
 
-class CitationOut(BaseModel):
-    """A cited passage; `start`/`end` are the supporting sentence's offsets in the article's text."""
+class PassageOut(BaseModel):
+    """A retrieved passage, as streamed before the answer (numbered in retrieval order)."""
 
     n: int
     document_id: str
@@ -49,8 +49,22 @@ class CitationOut(BaseModel):
     text: str
     start: int
     end: int
-    quote: str
     score: float
+
+    @classmethod
+    def of_passage(cls, n: int, passage: Passage) -> "PassageOut":
+        document, chunk = passage.document, passage.chunk
+        return cls(
+            n=n, document_id=document.id, chunk_id=chunk.id, title=document.title, url=document.url,
+            published=document.published, source=document.source, text=chunk.text.strip(),
+            start=chunk.start, end=chunk.end, score=round(passage.score, 6),
+        )
+
+
+class CitationOut(PassageOut):
+    """A cited passage; `start`/`end` are the supporting sentence's offsets in the article's text, `quote` that sentence."""
+
+    quote: str
 
     @classmethod
     def of(cls, citation: Citation) -> "CitationOut":
@@ -90,31 +104,6 @@ class AskResponse(BaseModel):
             verification=VerificationOut(**check.__dict__) if check else None,
             degraded=answer.degraded,
             question=answer.question,
-        )
-
-
-class PassageOut(BaseModel):
-    """A retrieved passage, as streamed before the answer (numbered in retrieval order)."""
-
-    n: int
-    document_id: str
-    chunk_id: str
-    title: str
-    url: str | None
-    published: date | None
-    source: str | None
-    text: str
-    start: int
-    end: int
-    score: float
-
-    @classmethod
-    def of(cls, n: int, passage: Passage) -> "PassageOut":
-        document, chunk = passage.document, passage.chunk
-        return cls(
-            n=n, document_id=document.id, chunk_id=chunk.id, title=document.title, url=document.url,
-            published=document.published, source=document.source, text=chunk.text.strip(),
-            start=chunk.start, end=chunk.end, score=round(passage.score, 6),
         )
 
 

@@ -25,7 +25,7 @@ def answer_events(first: StreamEvent, rest: Generator[StreamEvent, None, None]) 
     try:
         for event in _chain(first, rest):
             if event.kind == "passages":
-                yield sse("passages", {"passages": [PassageOut.of(n, p).model_dump(mode="json") for n, p in enumerate(event.passages, 1)]})
+                yield sse("passages", {"passages": [PassageOut.of_passage(n, p).model_dump(mode="json") for n, p in enumerate(event.passages, 1)]})
             elif event.kind == "delta":
                 yield sse("delta", {"text": event.text})
             elif event.answer is not None:

@@ -7,17 +7,9 @@ from collections.abc import Sequence
 from html import escape
 
 from eval.metrics import Verdict
+from eval.report import RATE_ROWS
 
-RATES = (
-    ("answer_accuracy", "answer accuracy"),
-    ("refusal_accuracy", "refusal accuracy"),
-    ("false_refusals", "false refusals"),
-    ("false_premise_handling", "false premise handled"),
-    ("citation_support", "citation support"),
-    ("citation_precision", "citation precision"),
-    ("hit_at_1", "retrieval hit@1"),
-    ("hit_at_k", "retrieval hit@k"),
-)
+
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1d1d1f;background:#fff}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}table{border-collapse:collapse;width:100%;font-size:.9rem}
@@ -48,7 +40,7 @@ def render_html(title: str, summary: dict[str, object], verdicts: Sequence[Verdi
     if regressions:
         parts.append("<h2>Regressions against the baseline</h2><ul>" + "".join(f"<li>{escape(r)}</li>" for r in regressions) + "</ul>")
     parts.append("<h2>Summary</h2>" + _summary_table(overall, by_type))
-    parts.append("<h2>Rates by question type</h2><div class='chart'>" + "".join(_chart(key, label, by_type) for key, label in RATES) + "</div>")
+    parts.append("<h2>Rates by question type</h2><div class='chart'>" + "".join(_chart(key, label, by_type) for key, label in RATE_ROWS) + "</div>")
     parts.append("<h2>Every question</h2>" + _question_table(verdicts))
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -73,7 +65,7 @@ def _summary_table(overall: dict[str, object], by_type: dict[str, object]) -> st
     types = sorted(by_type)
     head = "<tr><th>metric</th><th>overall</th>" + "".join(f"<th>{escape(t)}</th>" for t in types) + "</tr>"
     rows = []
-    for key, label in RATES:
+    for key, label in RATE_ROWS:
         cells = [_rate(overall.get(key))] + [_rate(by_type[t].get(key)) for t in types]  # type: ignore[union-attr]
         rows.append(f"<tr><td>{escape(label)}</td>" + "".join(f"<td class='num'>{c}</td>" for c in cells) + "</tr>")
     for key, label in (("mrr", "retrieval MRR"), ("unsupported_claims", "unsupported claims"),

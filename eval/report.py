@@ -5,7 +5,7 @@ from rich.table import Table
 
 from eval.metrics import Verdict
 
-_ROWS = (
+RATE_ROWS = (
     ("answer_accuracy", "answer accuracy"),
     ("refusal_accuracy", "refusal accuracy"),
     ("false_refusals", "false refusals"),
@@ -35,7 +35,7 @@ def print_report(summary: dict[str, object], verdicts: list[Verdict], failures: 
     table.add_column("overall")
     for qtype in by_type:
         table.add_column(qtype)
-    for key, label in _ROWS:
+    for key, label in RATE_ROWS:
         table.add_row(label, _cell(overall[key]), *(_cell(by_type[t][key]) for t in by_type))
     for key, label in (("mrr", "retrieval MRR"), ("unsupported_claims", "unsupported claims"), ("latency_p50_ms", "latency p50 ms"), ("latency_p95_ms", "latency p95 ms")):
         table.add_row(label, _cell(overall[key]), *(_cell(by_type[t][key]) for t in by_type))
