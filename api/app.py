@@ -3,13 +3,16 @@
 import json
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
+from pydantic import SecretStr
 from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.access import requires
 from api.chat import add_chat_routes
 from api.errors import error_response, install_error_handlers
-from api.headers import install_security_headers
+from api.headers import SecurityHeaders
+from api.limits import BodyLimit
 from api.stream import answer_events, closing
 from api.schemas import (
     ArticleIn,
@@ -32,7 +35,7 @@ from rag.types import IngestFailure, IngestResult
 
 STATIC = Path(__file__).with_name("static")
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 502, 503, 504)
+    code: {"model": ErrorBody} for code in (401, 404, 409, 413, 415, 422, 502, 503, 504)
 }
 _UPLOAD_SCHEMA = {
     "requestBody": {
@@ -51,6 +54,10 @@ _UPLOAD_SCHEMA = {
 }
 
 
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
+
+
 def create_app(pipeline: Pipeline) -> FastAPI:
     """The service over one pipeline (built once at start-up, shared by every request)."""
     app = FastAPI(
@@ -59,8 +66,12 @@ def create_app(pipeline: Pipeline) -> FastAPI:
         description="Ask questions about news articles; answers cite the exact sentences they rest on.",
     )
     install_error_handlers(app)
-    install_security_headers(app)
-    add_chat_routes(app, pipeline)
+    settings = pipeline.settings
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)
+    write = [Depends(requires(_secret(settings.api_key)))]
+    read = [Depends(requires(_secret(settings.read_key), _secret(settings.api_key)))] if settings.read_key else []
+    add_chat_routes(app, pipeline, read)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -80,6 +91,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
 
     @app.post(
         "/v1/ask",
+        dependencies=read,
         response_model=AskResponse,
         responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     )
@@ -96,6 +108,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
 
     @app.post(
         "/v1/documents",
+        dependencies=write,
         response_model=UploadOut | IngestOut,
         responses={**_ERRORS, 201: {"model": IngestOut}},
         openapi_extra=_UPLOAD_SCHEMA,
@@ -146,17 +159,17 @@ def create_app(pipeline: Pipeline) -> FastAPI:
             failures=[FailureOut(source=f.source, reason=f.reason) for f in failures],
         )
 
-    @app.get("/v1/documents", response_model=DocumentList)
+    @app.get("/v1/documents", dependencies=read, response_model=DocumentList)
     def list_documents() -> DocumentList:
         """Every stored article."""
         return DocumentList(documents=[DocumentOut.of(d) for d in pipeline.documents()])
 
-    @app.get("/v1/documents/{document_id}", response_model=DocumentDetail, responses=_ERRORS)
+    @app.get("/v1/documents/{document_id}", dependencies=read, response_model=DocumentDetail, responses=_ERRORS)
     def get_document(document_id: str) -> DocumentDetail:
         """One article with its full text and sentence spans."""
         return DocumentDetail.of_view(pipeline.document(document_id))
 
-    @app.delete("/v1/documents/{document_id}", response_model=Deleted, responses=_ERRORS)
+    @app.delete("/v1/documents/{document_id}", dependencies=write, response_model=Deleted, responses=_ERRORS)
     def delete_document(document_id: str) -> Deleted:
         """Remove an article and all its chunks."""
         return Deleted(id=document_id, deleted_chunks=pipeline.delete(document_id))

@@ -3,9 +3,9 @@
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from fastapi import FastAPI
+from fastapi import FastAPI, params
 from fastapi.responses import StreamingResponse
 
 from api.chat_schemas import ChatRequest, Completion, CompletionChoice, CompletionMessage, CompletionRequest, ModelCard, ModelList
@@ -15,15 +15,16 @@ from rag.pipeline import Pipeline
 from rag.types import Answer
 
 MODEL_ID = "newsqa"
-_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (409, 413, 422, 502, 503, 504)}
+_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 409, 413, 422, 502, 503, 504)}
 _SSE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def add_chat_routes(app: FastAPI, pipeline: Pipeline) -> None:
-    """Register the conversation endpoints on the app."""
+def add_chat_routes(app: FastAPI, pipeline: Pipeline, read: Sequence[params.Depends]) -> None:
+    """Register the conversation endpoints on the app (`read`: the dependencies that guard reads)."""
 
     @app.post(
         "/v1/chat",
+        dependencies=read,
         response_model=AskResponse,
         responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     )
@@ -36,13 +37,14 @@ def add_chat_routes(app: FastAPI, pipeline: Pipeline) -> None:
         first = next(events)
         return StreamingResponse(closing(answer_events(first, events)), media_type="text/event-stream", headers=_SSE)
 
-    @app.get("/v1/models", response_model=ModelList)
+    @app.get("/v1/models", dependencies=read, response_model=ModelList)
     def models() -> ModelList:
         """The one model this service offers to OpenAI clients."""
         return ModelList(data=[ModelCard(id=MODEL_ID)])
 
     @app.post(
         "/v1/chat/completions",
+        dependencies=read,
         response_model=Completion,
         responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     )

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import CitationOut, FiltersIn
+from api.schemas import CitationOut, FiltersIn, Text
 from rag.conversation import Turn
 
 MAX_TURNS = 50
@@ -16,7 +16,7 @@ class MessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "user", "assistant"]
-    content: str = Field(..., max_length=20_000)
+    content: Text = Field(..., max_length=20_000)
 
 
 class ChatRequest(BaseModel):
@@ -38,7 +38,7 @@ class CompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field("newsqa", max_length=200)
+    model: Text = Field("newsqa", max_length=200)
     messages: list[MessageIn] = Field(..., min_length=1, max_length=MAX_TURNS)
     stream: bool = False
 

@@ -5,8 +5,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.access import Unauthorized
 from rag.errors import (
     ConfigError,
     EmptyIndex,
@@ -24,6 +26,7 @@ from rag.errors import (
 log = logging.getLogger("api")
 
 _STATUS: tuple[tuple[type[RagError], int, str], ...] = (
+    (Unauthorized, 401, "unauthorized"),
     (NotFound, 404, "not found"),
     (PayloadTooLarge, 413, "payload too large"),
     (UnsupportedFile, 415, "unsupported file"),
@@ -60,7 +63,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(status, label, str(exc), headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    @app.exception_handler(ValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError | ValidationError) -> JSONResponse:
         problems = [
             {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
             for e in exc.errors()
@@ -70,6 +74,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, str(exc.detail).lower(), None)
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        return error_response(422, "invalid request", "the JSON is nested too deeply")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -1,8 +1,6 @@
 """Security headers: the page may run only its own script, may not be framed, and nothing is content-sniffed."""
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from api.limits import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -12,17 +10,28 @@ PAGE_POLICY = (
 _DOCS = ("/docs", "/redoc")
 
 
-def install_security_headers(app: FastAPI) -> None:
-    """Add the headers to every response."""
+class SecurityHeaders:
+    """Plain ASGI (no BaseHTTPMiddleware: streams and disconnects pass straight through)."""
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path.startswith(_DOCS):
-            response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-        else:
-            response.headers["Content-Security-Policy"] = PAGE_POLICY
-            response.headers["X-Frame-Options"] = "DENY"
-        return response
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = "frame-ancestors 'none'" if scope["path"].startswith(_DOCS) else PAGE_POLICY
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"content-security-policy", policy.encode()),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

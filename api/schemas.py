@@ -3,10 +3,22 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from rag.pipeline import DocumentView
 from rag.types import Answer, Citation, DocumentInfo, Filters, IngestResult, Passage
+
+
+def _valid_unicode(value: str) -> str:
+    """JSON can carry lone surrogates (\ud800) that no encoder downstream accepts: refuse them here."""
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("the text holds a lone surrogate (invalid Unicode)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_valid_unicode)]
 
 
 class FiltersIn(BaseModel):
@@ -14,8 +26,8 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    document_ids: list[str] = Field(default_factory=list, max_length=1000)
-    source: str | None = Field(None, max_length=300)
+    document_ids: list[Text] = Field(default_factory=list, max_length=1000)
+    source: Text | None = Field(None, max_length=300)
     published_from: date | None = None
     published_to: date | None = None
 
@@ -28,7 +40,7 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., description="The question, in plain words.", examples=["What stake will NCIC hold in the export venture?"])
+    question: Text = Field(..., description="The question, in plain words.", examples=["What stake will NCIC hold in the export venture?"])
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve (default from settings).")
     filters: FiltersIn | None = None
     stream: bool = Field(
@@ -112,12 +124,12 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(..., max_length=1000)
-    text: str = Field(..., min_length=1)
-    url: str | None = Field(None, max_length=2000)
-    published: str | None = Field(None, max_length=64, description="YYYY-MM-DD (or an ISO date-time).")
-    source: str | None = Field(None, max_length=300)
-    id: str | None = Field(None, max_length=128)
+    title: Text = Field(..., max_length=1000)
+    text: Text = Field(..., min_length=1)
+    url: Text | None = Field(None, max_length=2000)
+    published: Text | None = Field(None, max_length=64, description="YYYY-MM-DD (or an ISO date-time).")
+    source: Text | None = Field(None, max_length=300)
+    id: Text | None = Field(None, max_length=128)
 
 
 class IngestOut(BaseModel):

@@ -166,6 +166,10 @@ def serve(
     from api.app import create_app
 
     settings = _settings()
+    bind = host or settings.host
+    if bind not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
+        err.print(f"[red]error:[/red] refusing to serve on {bind} without a write key: set RAG_API_KEY (and RAG_READ_KEY to guard reads)")
+        raise typer.Exit(2)
     with _clear_errors():
         pipeline = _pipeline(settings)
         if seed and pipeline.chunk_count() == 0:
@@ -173,7 +177,7 @@ def serve(
             err.print(f"seeded {len(results)} articles ({len(failures)} failed)")
         pipeline.prepare()
         err.print(f"answering with {pipeline.answerer_name}")
-    uvicorn.run(create_app(pipeline), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(create_app(pipeline), host=bind, port=port or settings.port, log_level="info")
 
 
 @app.command("eval")

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         description="API key of the OpenAI-compatible server (RAG_OPENAI_API_KEY or OPENAI_API_KEY).",
     )
 
+    api_key: SecretStr | None = Field(None, description="Key (X-API-Key header) that adding and deleting articles needs.")
+    read_key: SecretStr | None = Field(None, description="Key that asking and listing need (X-API-Key or Bearer); none: open reads.")
+    max_request_bytes: int = Field(10_000_000, ge=10_000, description="Largest HTTP request body.")
+
     max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
     max_document_bytes: int = Field(5_000_000, ge=1000, description="Largest accepted article or file.")
 
