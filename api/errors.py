@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.access import Unauthorized
 from rag.errors import (
     ConfigError,
+    EmbeddingFailed,
     EmptyIndex,
     InvalidInput,
     NotFound,
@@ -36,6 +37,7 @@ _STATUS: tuple[tuple[type[RagError], int, str], ...] = (
     (UpstreamTimeout, 504, "model server timeout"),
     (UpstreamError, 502, "upstream failure"),
     (StoreError, 503, "store unavailable"),
+    (EmbeddingFailed, 503, "embedding failed"),
     (ConfigError, 500, "server misconfigured"),
 )
 

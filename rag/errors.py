@@ -37,6 +37,10 @@ class StoreError(RagError):
     """The vector store failed or is unreachable."""
 
 
+class EmbeddingFailed(RagError):
+    """The embedding model failed on an article; nothing of it was written."""
+
+
 class UpstreamError(RagError):
     """A remote model server failed."""
 

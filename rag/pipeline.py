@@ -16,7 +16,7 @@ from rag.config import Settings
 from rag.conversation import Turn
 from rag.documents import content_hash, load_paths
 from rag.embed import E5SmallEmbedder, Embedder
-from rag.errors import ConfigError, EmptyIndex, InvalidInput, NotFound, StoreError
+from rag.errors import ConfigError, EmbeddingFailed, EmptyIndex, InvalidInput, NotFound, StoreError
 from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
 from rag.retrieve import KeywordIndex, Retriever
@@ -173,10 +173,13 @@ class Pipeline:
             if existing and _is_whole(article.id, existing, digest):
                 return IngestResult(article.id, article.title, "unchanged", len(existing))
             chunks = chunk_article(article, self._embedder.count_tokens, self.settings.chunk_tokens)
-            vectors = self._embedder.embed_passages([f"{article.title}\n{chunk.text.strip()}" for chunk in chunks])
-            flat = self._embedder.embed_passages(
-                [f"{article.title}\n{article.text[a:b]}" for chunk in chunks for a, b in chunk.sentences]
-            )
+            try:
+                vectors = self._embedder.embed_passages([f"{article.title}\n{chunk.text.strip()}" for chunk in chunks])
+                flat = self._embedder.embed_passages(
+                    [f"{article.title}\n{article.text[a:b]}" for chunk in chunks for a, b in chunk.sentences]
+                )
+            except (RuntimeError, ValueError, MemoryError, OSError) as exc:  # the model's own failures
+                raise EmbeddingFailed(f"embedding {article.title!r} failed ({exc}); the stored version is unchanged") from exc
             sentences = np.split(flat, np.cumsum([len(chunk.sentences) for chunk in chunks])[:-1])
             info = DocumentInfo(article.id, article.title, article.url, article.published, article.source, len(chunks), digest)
             stale = sorted(set(existing) - {chunk.id for chunk in chunks})
@@ -198,7 +201,7 @@ class Pipeline:
             else:
                 try:
                     results.append(self.ingest(item))
-                except (InvalidInput, StoreError) as exc:
+                except (InvalidInput, StoreError, EmbeddingFailed) as exc:
                     failures.append(IngestFailure(item.title, str(exc)))
             if on_progress:
                 label = item.source if isinstance(item, IngestFailure) else item.title

@@ -157,3 +157,27 @@ def test_every_citation_is_an_exact_span_of_a_stored_chunk(client: TestClient) -
             assert document["text"][citation["start"] : citation["end"]] == citation["quote"]
             assert citation["chunk_id"] in {span["id"] for span in document["chunk_spans"]}
             assert citation["quote"] in citation["text"]
+
+
+class FailingEmbedder(CountingEmbedder):
+    """The real model, made to fail on demand (the fault a test injects)."""
+
+    fail = False
+
+    def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+        if self.fail:
+            raise RuntimeError("simulated model failure")
+        return super().embed_passages(texts)
+
+
+def test_an_embedding_failure_mid_ingest_leaves_the_previous_version_intact(tmp_path: Path, real_embedder: object) -> None:
+    embedder = FailingEmbedder(real_embedder)  # type: ignore[arg-type]
+    pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), embedder)
+    with TestClient(create_app(pipeline)) as client:
+        first = client.post("/v1/documents", json={**ARTICLE, "id": "harbour"})
+        assert first.status_code == 201
+        embedder.fail = True
+        changed = client.post("/v1/documents", json={**ARTICLE, "id": "harbour", "text": ARTICLE["text"] + " The fee rose to £40 million."})
+        assert changed.status_code == 503 and "unchanged" in changed.json()["detail"]
+        stored = client.get("/v1/documents/harbour").json()
+    assert stored["text"] == ARTICLE["text"] and stored["chunks"] == first.json()["chunks"]
