@@ -19,6 +19,7 @@ from eval.dataset import load_dataset
 from eval.run import DEFAULT_DATASET
 from rag.config import Settings
 from rag.pipeline import build
+from rag.store_lock import release_store
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = 200
@@ -80,6 +81,7 @@ def main() -> None:
         rows.append(("in-process ask, distinct questions", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"))
         rows.extend(_local_answerer(pipeline, settings, questions))
         del pipeline
+        release_store(data_dir)  # the server started below opens the same store
 
         port = _free_port()
         env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_ANSWERER": "extractive", "OPENBLAS_NUM_THREADS": "1"}

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexMismatch, StoreError
+from rag.store_lock import lock_store
 from rag.types import Chunk, DocumentInfo, Filters
 
 _PAGE = 2000
@@ -40,6 +41,7 @@ def open_persistent_client(data_dir: Path) -> Any:
 
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
+        lock_store(data_dir)
         return chromadb.PersistentClient(path=str(data_dir), settings=ChromaSettings(anonymized_telemetry=False))
     except (OSError, RuntimeError, ValueError) as exc:
         raise StoreError(f"cannot open the Chroma store in {data_dir}: {exc}") from exc

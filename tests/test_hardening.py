@@ -181,3 +181,30 @@ def test_an_embedding_failure_mid_ingest_leaves_the_previous_version_intact(tmp_
         assert changed.status_code == 503 and "unchanged" in changed.json()["detail"]
         stored = client.get("/v1/documents/harbour").json()
     assert stored["text"] == ARTICLE["text"] and stored["chunks"] == first.json()["chunks"]
+
+
+def test_a_second_process_on_the_same_store_is_refused_with_the_first_ones_name(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from rag.store import open_persistent_client
+    from rag.store_lock import StoreBusy
+
+    data = tmp_path / "shared"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import sys, time; from pathlib import Path; from rag.store import open_persistent_client; "
+         f"open_persistent_client(Path({str(data)!r})); print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreBusy, match=f"in use by pid {holder.pid}"):
+            open_persistent_client(data)
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    time.sleep(0.1)
+    assert open_persistent_client(data) is not None  # the lock died with its process
