@@ -13,6 +13,8 @@ from api.chat import add_chat_routes
 from api.errors import error_response, install_error_handlers
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
+from api.observe import Metrics, Observability
+from api.ratelimit import RateLimit
 from api.stream import answer_events, closing
 from api.schemas import (
     ArticleIn,
@@ -67,11 +69,19 @@ def create_app(pipeline: Pipeline) -> FastAPI:
     )
     install_error_handlers(app)
     settings = pipeline.settings
+    metrics = Metrics()
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)
+    if settings.rate_limit_per_minute:
+        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(Observability, metrics=metrics)
     write = [Depends(requires(_secret(settings.api_key)))]
     read = [Depends(requires(_secret(settings.read_key), _secret(settings.api_key)))] if settings.read_key else []
-    add_chat_routes(app, pipeline, read)
+    add_chat_routes(app, pipeline, read, metrics)
+
+    @app.get("/metrics", dependencies=read, include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
@@ -99,11 +109,13 @@ def create_app(pipeline: Pipeline) -> FastAPI:
         """Answer from the stored articles with cited sentences, or refuse; streamed as SSE when asked."""
         filters = body.filters.to_filters() if body.filters else None
         if not (body.stream or "text/event-stream" in request.headers.get("accept", "")):
-            return AskResponse.of(pipeline.ask(body.question, body.top_k, filters))
+            answer = pipeline.ask(body.question, body.top_k, filters)
+            metrics.observe_answer(answer)
+            return AskResponse.of(answer)
         events = pipeline.ask_stream(body.question, body.top_k, filters)
         first = next(events)  # bad questions and an empty index fail here, as plain 4xx responses
         return StreamingResponse(
-            closing(answer_events(first, events)), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            closing(answer_events(first, events, metrics.observe_answer)), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
 
     @app.post(
@@ -130,6 +142,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
             raise InvalidInput("the body must be a JSON object with 'title' and 'text'")
         article_in = ArticleIn.model_validate(record)
         result = pipeline.ingest(article_from_record(article_in.model_dump()))
+        metrics.observe_ingest(result)
         response.status_code = 201 if result.status == "created" else 200
         return IngestOut.of(result)
 
@@ -148,6 +161,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
                 failures.append(item)
             else:
                 results.append(pipeline.ingest(item))
+                metrics.observe_ingest(results[-1])
         if not results:
             reasons = "; ".join(f"{f.source}: {f.reason}" for f in failures) or "no article found"
             raise InvalidInput(f"nothing was added from {name}: {reasons}")

@@ -9,6 +9,7 @@ from fastapi import FastAPI, params
 from fastapi.responses import StreamingResponse
 
 from api.chat_schemas import ChatRequest, Completion, CompletionChoice, CompletionMessage, CompletionRequest, ModelCard, ModelList
+from api.observe import Metrics
 from api.schemas import AskResponse, CitationOut, ErrorBody
 from api.stream import answer_events, closing
 from rag.pipeline import Pipeline
@@ -19,7 +20,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for co
 _SSE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def add_chat_routes(app: FastAPI, pipeline: Pipeline, read: Sequence[params.Depends]) -> None:
+def add_chat_routes(app: FastAPI, pipeline: Pipeline, read: Sequence[params.Depends], metrics: Metrics) -> None:
     """Register the conversation endpoints on the app (`read`: the dependencies that guard reads)."""
 
     @app.post(
@@ -32,10 +33,12 @@ def add_chat_routes(app: FastAPI, pipeline: Pipeline, read: Sequence[params.Depe
         """Answer the conversation's last user message, made standalone from the earlier turns (`question` says how)."""
         filters = body.filters.to_filters() if body.filters else None
         if not body.stream:
-            return AskResponse.of(pipeline.chat(body.turns(), body.top_k, filters))
+            answer = pipeline.chat(body.turns(), body.top_k, filters)
+            metrics.observe_answer(answer)
+            return AskResponse.of(answer)
         events = pipeline.chat_stream(body.turns(), body.top_k, filters)
         first = next(events)
-        return StreamingResponse(closing(answer_events(first, events)), media_type="text/event-stream", headers=_SSE)
+        return StreamingResponse(closing(answer_events(first, events, metrics.observe_answer)), media_type="text/event-stream", headers=_SSE)
 
     @app.get("/v1/models", dependencies=read, response_model=ModelList)
     def models() -> ModelList:
@@ -52,6 +55,7 @@ def add_chat_routes(app: FastAPI, pipeline: Pipeline, read: Sequence[params.Depe
         """OpenAI-compatible: the verified answer with `[n]` markers; `message.citations` (and the last stream
         chunk's `citations`) hold what they point at. A stream carries the verified text only."""
         answer = pipeline.chat(body.turns())
+        metrics.observe_answer(answer)
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
         citations = [CitationOut.of(c) for c in answer.citations]

@@ -2,7 +2,7 @@
 
 import json
 import logging
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 
 import anyio
 from starlette.concurrency import iterate_in_threadpool
@@ -10,7 +10,7 @@ from starlette.concurrency import iterate_in_threadpool
 from api.errors import describe
 from api.schemas import AskResponse, PassageOut
 from rag.errors import RagError
-from rag.types import StreamEvent
+from rag.types import Answer, StreamEvent
 
 log = logging.getLogger("api")
 
@@ -20,7 +20,9 @@ def sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
-def answer_events(first: StreamEvent, rest: Generator[StreamEvent, None, None]) -> Generator[str, None, None]:
+def answer_events(
+    first: StreamEvent, rest: Generator[StreamEvent, None, None], on_final: Callable[[Answer], None] | None = None
+) -> Generator[str, None, None]:
     """The answer's events as SSE text; a failure after the first event becomes an `error` event, never a broken stream."""
     try:
         for event in _chain(first, rest):
@@ -29,6 +31,8 @@ def answer_events(first: StreamEvent, rest: Generator[StreamEvent, None, None]) 
             elif event.kind == "delta":
                 yield sse("delta", {"text": event.text})
             elif event.answer is not None:
+                if on_final:
+                    on_final(event.answer)
                 yield sse("final", AskResponse.of(event.answer).model_dump(mode="json"))
     except RagError as exc:
         status, label, _ = describe(exc)

@@ -177,7 +177,10 @@ def serve(
             err.print(f"seeded {len(results)} articles ({len(failures)} failed)")
         pipeline.prepare()
         err.print(f"answering with {pipeline.answerer_name}")
-    uvicorn.run(create_app(pipeline), host=bind, port=port or settings.port, log_level="info")
+    from api.observe import configure_json_logs
+
+    configure_json_logs()
+    uvicorn.run(create_app(pipeline), host=bind, port=port or settings.port, log_level="warning", access_log=False)
 
 
 @app.command("eval")

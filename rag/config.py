@@ -65,6 +65,7 @@ class Settings(BaseSettings):
 
     api_key: SecretStr | None = Field(None, description="Key (X-API-Key header) that adding and deleting articles needs.")
     read_key: SecretStr | None = Field(None, description="Key that asking and listing need (X-API-Key or Bearer); none: open reads.")
+    rate_limit_per_minute: int = Field(0, ge=0, description="Requests per minute each client may make to /v1 (0: no limit).")
     max_request_bytes: int = Field(10_000_000, ge=10_000, description="Largest HTTP request body.")
 
     max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
