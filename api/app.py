@@ -15,7 +15,7 @@ from api.headers import SecurityHeaders
 from api.limits import BodyLimit
 from api.observe import Metrics, Observability
 from api.ratelimit import RateLimit
-from api.stream import answer_events, closing
+from api.stream import SSE_SCHEMA, answer_events, closing
 from api.schemas import (
     ArticleIn,
     AskRequest,
@@ -37,7 +37,7 @@ from rag.types import IngestFailure, IngestResult
 
 STATIC = Path(__file__).with_name("static")
 _ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (401, 404, 409, 413, 415, 422, 502, 503, 504)
+    code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 415, 422, 429, 502, 503, 504)
 }
 _UPLOAD_SCHEMA = {
     "requestBody": {
@@ -103,7 +103,7 @@ def create_app(pipeline: Pipeline) -> FastAPI:
         "/v1/ask",
         dependencies=read,
         response_model=AskResponse,
-        responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+        responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": SSE_SCHEMA}}}},
     )
     def ask(body: AskRequest, request: Request) -> AskResponse | StreamingResponse:
         """Answer from the stored articles with cited sentences, or refuse; streamed as SSE when asked."""

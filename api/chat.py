@@ -11,12 +11,12 @@ from fastapi.responses import StreamingResponse
 from api.chat_schemas import ChatRequest, Completion, CompletionChoice, CompletionMessage, CompletionRequest, ModelCard, ModelList
 from api.observe import Metrics
 from api.schemas import AskResponse, CitationOut, ErrorBody
-from api.stream import answer_events, closing
+from api.stream import SSE_SCHEMA, answer_events, closing
 from rag.pipeline import Pipeline
 from rag.types import Answer
 
 MODEL_ID = "newsqa"
-_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (401, 409, 413, 422, 502, 503, 504)}
+_ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorBody} for code in (400, 401, 409, 413, 422, 429, 502, 503, 504)}
 _SSE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -27,7 +27,7 @@ def add_chat_routes(app: FastAPI, pipeline: Pipeline, read: Sequence[params.Depe
         "/v1/chat",
         dependencies=read,
         response_model=AskResponse,
-        responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+        responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": SSE_SCHEMA}}}},
     )
     def chat(body: ChatRequest) -> AskResponse | StreamingResponse:
         """Answer the conversation's last user message, made standalone from the earlier turns (`question` says how)."""
@@ -49,7 +49,7 @@ def add_chat_routes(app: FastAPI, pipeline: Pipeline, read: Sequence[params.Depe
         "/v1/chat/completions",
         dependencies=read,
         response_model=Completion,
-        responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+        responses={**_ERRORS, 200: {"content": {"text/event-stream": {"schema": SSE_SCHEMA}}}},
     )
     def completions(body: CompletionRequest) -> Completion | StreamingResponse:
         """OpenAI-compatible: the verified answer with `[n]` markers; `message.citations` (and the last stream

@@ -13,6 +13,8 @@ from rag.errors import RagError
 from rag.types import Answer, StreamEvent
 
 log = logging.getLogger("api")
+# Each event's data is a JSON object whose shape depends on the event: any JSON, as far as the schema says.
+SSE_SCHEMA: dict[str, object] = {"description": "server-sent events; each `data:` line holds one JSON object"}
 
 
 def sse(event: str, data: object) -> str:

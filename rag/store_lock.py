@@ -1,5 +1,6 @@
 """One process per embedded store: a second one is refused with a message naming the first, never given stale reads."""
 
+import atexit
 import fcntl
 import os
 import sys
@@ -49,3 +50,12 @@ def release_store(data_dir: Path) -> None:
         if handle is not None:
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
+
+
+@atexit.register
+def _release_all() -> None:
+    """Close the lock files at exit (the locks would die with the process anyway)."""
+    with _guard:
+        for handle in _held.values():
+            handle.close()
+        _held.clear()
