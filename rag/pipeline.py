@@ -169,6 +169,7 @@ class Pipeline:
         """Store one article: unchanged ones are skipped, changed ones replace their chunks in one write."""
         digest = content_hash(article)
         with self._write_lock:
+            self._check_folder()
             existing = self._store.chunk_hashes(article.id)
             if existing and _is_whole(article.id, existing, digest):
                 return IngestResult(article.id, article.title, "unchanged", len(existing))
@@ -222,6 +223,7 @@ class Pipeline:
     def delete(self, document_id: str) -> int:
         """Remove an article and every chunk of it; NotFound when unknown."""
         with self._write_lock:
+            self._check_folder()
             removed = self._store.delete_document(document_id)
             self._keywords.mark_changed()
         if not removed:
@@ -229,8 +231,15 @@ class Pipeline:
         return removed
 
     def chunk_count(self) -> int:
-        """How many chunks the corpus holds."""
+        """How many chunks the corpus holds; StoreError when its folder is gone."""
+        self._check_folder()
         return self._store.count()
+
+    def _check_folder(self) -> None:
+        """The embedded store's folder must still be there: writes into a deleted one would vanish silently."""
+        folder = self.settings.data_dir
+        if not (folder / "chroma.sqlite3").is_file():
+            raise StoreError(f"the data folder {folder} (or its chroma.sqlite3) is gone: restore it, or restart to start an empty index")
 
 
 def clean_question(question: str, max_chars: int) -> str:

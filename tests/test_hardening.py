@@ -208,3 +208,17 @@ def test_a_second_process_on_the_same_store_is_refused_with_the_first_ones_name(
             holder.stdout.close()
     time.sleep(0.1)
     assert open_persistent_client(data) is not None  # the lock died with its process
+
+
+def test_a_deleted_data_folder_is_reported_not_written_into(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    import shutil
+
+    pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), embedder)
+    with TestClient(create_app(pipeline)) as client:
+        assert client.post("/v1/documents", json=ARTICLE).status_code == 201
+        assert client.get("/healthz").json()["status"] == "ok"
+        shutil.rmtree(tmp_path / "data")
+        health = client.get("/healthz")
+        assert health.status_code == 503 and "is gone" in health.json()["detail"]
+        added = client.post("/v1/documents", json={**ARTICLE, "title": "Another"})
+        assert added.status_code == 503 and "is gone" in added.json()["detail"]
