@@ -107,3 +107,25 @@ def _appeal_blocks(lines: list[str]) -> set[int]:
     if len(hits) >= 2:
         drop |= {i for i in nonblank if i >= hits[0]}
     return drop
+
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])", re.I)
+
+
+def drop_hidden_html(html: str) -> str:
+    """The page without what a reader never sees (CSS-hidden, `hidden`, `aria-hidden` elements): text planted there
+    for a machine (instructions to a model) must not become part of the article."""
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.fromstring(html)
+    except (ValueError, lxml_html.etree.ParserError):
+        return html
+    hidden = tree.xpath('//*[@hidden or @aria-hidden="true" or @style]')
+    for element in hidden:
+        style = element.get("style") or ""
+        if element.get("hidden") is not None or element.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(style):
+            parent = element.getparent()
+            if parent is not None:
+                element.drop_tree()
+    return lxml_html.tostring(tree, encoding="unicode")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from rag.clean import clean_article_text, normalize_unicode
+from rag.clean import clean_article_text, drop_hidden_html, normalize_unicode
 from rag.errors import InvalidInput, PayloadTooLarge, UnsupportedFile
 from rag.types import Article, IngestFailure
 
@@ -198,7 +198,7 @@ def _lenient_date(value: str | None) -> date | None:
 def _parse_html(name: str, html: str) -> Article:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    doc = trafilatura.bare_extraction(drop_hidden_html(html), with_metadata=True, include_comments=False, include_tables=False)
     text = getattr(doc, "text", None) if doc is not None else None
     if not text:
         raise InvalidInput(f"{name}: no article text found in the HTML")
