@@ -327,3 +327,13 @@ def test_a_sentence_that_does_not_state_the_asked_fact_is_dropped(llm_app: tuple
     answer = pipeline.ask(NCIC_QUESTION)
     assert answer.verification is not None and answer.verification.fallback is True
     assert "60 per cent" in answer.answer
+
+
+@respx.mock
+def test_empty_or_over_long_questions_never_reach_the_model(llm_app: tuple[Pipeline, TestClient]) -> None:
+    _, client = llm_app
+    route = respx.post(COMPLETIONS).mock(return_value=reply("NCIC will hold the remaining 60 per cent [1]."))
+    assert client.post("/v1/ask", json={"question": "   \u200b "}).status_code == 422
+    assert client.post("/v1/ask", json={"question": "Why? " * 1000}).status_code == 422
+    assert client.post("/v1/chat", json={"messages": [{"role": "user", "content": " "}]}).status_code == 422
+    assert route.call_count == 0
