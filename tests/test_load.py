@@ -1,7 +1,6 @@
 """Load on a real server (loopback, bounded): slow LLM answers, concurrent ingests, the same article at once."""
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,30 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 import respx
-import uvicorn
 
 from api.app import create_app
 from rag.config import Settings
-from rag.pipeline import Pipeline, build
+from rag.pipeline import build
 from tests.conftest import NCIC_QUESTION, SEEDS, CountingEmbedder
+from tests.servers import app_in_thread, start_rag_serve
 
 pytestmark = pytest.mark.slow
 LLM = "http://llm.test/v1/chat/completions"
-
-
-def serve(pipeline: Pipeline) -> Iterator[str]:
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(pipeline), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
 
 
 @pytest.fixture
@@ -52,7 +36,8 @@ def slow_llm_server(tmp_path: Path, embedder: CountingEmbedder) -> Iterator[str]
     router.post(LLM).mock(side_effect=one_second)
     router.start()
     try:
-        yield from serve(pipeline)
+        with app_in_thread(create_app(pipeline)) as url:
+            yield url
     finally:
         router.stop()
 
@@ -79,7 +64,7 @@ def test_ingests_during_questions_are_each_stored_once(tmp_path: Path, embedder:
     pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), embedder)
     pipeline.ingest_paths([SEEDS])
     articles = [{"id": f"note-{i}", "title": f"Town note {i}", "text": f"The council of Town{i} met on Monday and approved budget item {i}."} for i in range(10)]
-    for url in serve(pipeline):
+    with app_in_thread(create_app(pipeline)) as url:
         with ThreadPoolExecutor(max_workers=8) as pool:
             asks = [pool.submit(httpx.post, f"{url}/v1/ask", json={"question": NCIC_QUESTION}, timeout=60) for _ in range(20)]
             adds = [pool.submit(httpx.post, f"{url}/v1/documents", json=a, timeout=60) for a in articles]
@@ -96,13 +81,8 @@ def test_ingests_during_questions_are_each_stored_once(tmp_path: Path, embedder:
 
 
 def test_sigterm_mid_request_finishes_the_request_then_exits_cleanly(tmp_path: Path) -> None:
-    import os
     import signal
-    import subprocess
-    import sys
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from tests.conftest import ROOT
 
     class SlowModel(BaseHTTPRequestHandler):  # a real (tiny) model server on loopback that takes 2 s to answer
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
@@ -120,22 +100,10 @@ def test_sigterm_mid_request_finishes_the_request_then_exits_cleanly(tmp_path: P
 
     model = ThreadingHTTPServer(("127.0.0.1", 0), SlowModel)
     threading.Thread(target=model.serve_forever, daemon=True).start()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "data"), "RAG_ANSWERER": "openai", "RAG_OPENAI_API_KEY": "sk-x",
+    env = {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_ANSWERER": "openai", "RAG_OPENAI_API_KEY": "sk-x",
            "RAG_OPENAI_BASE_URL": f"http://127.0.0.1:{model.server_address[1]}/v1"}
-    server = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port), "--seed", str(SEEDS)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, url = start_rag_serve(env, SEEDS)
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).json().get("chunks"):
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(httpx.post, f"{url}/v1/ask", json={"question": NCIC_QUESTION}, timeout=30)
             time.sleep(0.8)

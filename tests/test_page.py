@@ -1,10 +1,5 @@
 """The chat page in a real browser (Debian's chromium, headless, driven by playwright) against the real server."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +7,7 @@ import httpx
 import pytest
 
 from tests.conftest import NCIC_QUESTION, ROOT, SEEDS
+from tests.servers import start_rag_serve
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -27,26 +23,8 @@ HOSTILE_TEXT = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path_factory.mktemp("page") / "data"), "RAG_ANSWERER": "extractive"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port), "--seed", str(SEEDS)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).json().get("chunks"):
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the server did not start")
+    env = {"RAG_DATA_DIR": str(tmp_path_factory.mktemp("page") / "data"), "RAG_ANSWERER": "extractive"}
+    process, url = start_rag_serve(env, SEEDS)
     yield url
     process.terminate()
     process.wait(timeout=10)
