@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", frozen=True)
 
     data_dir: Path = Field(Path("data"), description="Folder of the embedded Chroma store.")
+    chroma_url: str | None = Field(
+        None, description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8001: several API processes share one index."
+    )
     collection: str = Field("news", description="Corpus (Chroma collection) name.")
     embedder: Literal["e5-small"] = Field("e5-small", description="Offline embedding model.")
     embed_threads: int = Field(

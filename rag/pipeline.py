@@ -21,7 +21,7 @@ from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
 from rag.retrieve import KeywordIndex, Retriever
 from rag.terms import terms
-from rag.store import ChunkStore, StoredChunk, TermStore, open_persistent_client
+from rag.store import ChunkStore, StoredChunk, TermStore, open_persistent_client, open_server_client
 from rag.vocabulary import Vocabulary
 from rag.types import Answer, Article, DocumentInfo, Filters, IngestFailure, IngestResult, Passage, StreamEvent
 
@@ -237,6 +237,8 @@ class Pipeline:
 
     def _check_folder(self) -> None:
         """The embedded store's folder must still be there: writes into a deleted one would vanish silently."""
+        if self.settings.chroma_url:
+            return
         folder = self.settings.data_dir
         if not (folder / "chroma.sqlite3").is_file():
             raise StoreError(f"the data folder {folder} (or its chroma.sqlite3) is gone: restore it, or restart to start an empty index")
@@ -261,8 +263,9 @@ def _is_whole(document_id: str, existing: dict[str, str], digest: str) -> bool:
 def build(settings: Settings, embedder: Embedder | None = None, generator: LanguageModel | None = None) -> Pipeline:
     """Wire the configured embedding model, store and answerer (or given ones, to share or to test them)."""
     embedder = embedder or E5SmallEmbedder(threads=settings.embed_threads)
-    client = open_persistent_client(settings.data_dir)
-    store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension)
+    shared = settings.chroma_url is not None
+    client = open_server_client(settings.chroma_url) if settings.chroma_url else open_persistent_client(settings.data_dir)
+    store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension, shared=shared)
     vocabulary = Vocabulary(TermStore(client, settings.collection, embedder.name, embedder.dimension), embedder, settings.synonym_min_similarity)
     if settings.answerer == "extractive" and generator is None:
         return Pipeline(settings, embedder, store, vocabulary)

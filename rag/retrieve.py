@@ -36,10 +36,18 @@ class KeywordIndex:
         self._entries: list[_KeywordEntry] = []
         self._document_frequency: dict[str, int] = {}
         self._bm25: object | None = None
+        self._generation: str | None = None
 
     def mark_changed(self) -> None:
         """The store was written: rebuild before the next search."""
         self._dirty = True
+
+    def refresh(self) -> None:
+        """Rebuild before the next search if another process wrote to a shared store since the last build."""
+        generation = self._store.generation()
+        if generation is not None and generation != self._generation:
+            self._generation = generation
+            self._dirty = True
 
     def search(self, query_terms: Sequence[str], n: int, filters: Filters) -> list[tuple[str, float]]:
         """Up to `n` (chunk id, BM25 score) pairs with a positive score that pass the filters."""
@@ -129,6 +137,7 @@ class Retriever:
 
     def retrieve(self, question: str, top_k: int, filters: Filters) -> list[Passage]:
         """The `top_k` best passages for the question, best first, each with fused, dense and keyword scores."""
+        self._keywords.refresh()
         query_vector = self._embedder.embed_query(question)
         dense = self._store.dense_search(query_vector, self._candidates, filters)
         keyword = self._keywords.search(terms(question), self._candidates, filters)

@@ -2,6 +2,8 @@
 
 import base64
 import json
+import uuid
+from urllib.parse import urlsplit
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -10,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import IndexMismatch, StoreError
+from rag.errors import ConfigError, IndexMismatch, StoreError
 from rag.store_lock import lock_store
 from rag.types import Chunk, DocumentInfo, Filters
 
@@ -47,6 +49,25 @@ def open_persistent_client(data_dir: Path) -> Any:
         raise StoreError(f"cannot open the Chroma store in {data_dir}: {exc}") from exc
 
 
+def open_server_client(url: str) -> Any:
+    """A client of a Chroma server (`chroma run`), checked with a heartbeat; StoreError when unreachable."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"RAG_CHROMA_URL must look like http://host:8000, not {url!r}")
+    try:
+        client = chromadb.HttpClient(
+            host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000), ssl=parsed.scheme == "https",
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectionError/httpx errors here
+        raise StoreError(f"cannot reach the Chroma server at {url}: {exc}") from exc
+    return client
+
+
 def _open_collection(client: Any, name: str, embedder_name: str, dimension: int) -> Any:
     """A cosine collection of vectors we compute, refused when it was built with another embedding model."""
     collection = client.get_or_create_collection(
@@ -68,12 +89,30 @@ def _open_collection(client: Any, name: str, embedder_name: str, dimension: int)
 class ChunkStore:
     """The chunks of one corpus in one Chroma collection; writes of one article are all-or-nothing per call."""
 
-    def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int) -> None:
+    def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int, shared: bool = False) -> None:
         self._collection = _open_collection(client, collection, embedder_name, dimension)
+        # On a Chroma server other processes write too: each write stamps a generation they can compare with.
+        self._generations = (
+            client.get_or_create_collection(f"{collection}-generation", embedding_function=None) if shared else None
+        )
+
+    def generation(self) -> str | None:
+        """A stamp that changes with every write by any process (None for an embedded, single-process store)."""
+        if self._generations is None:
+            return None
+        got = self._generations.get(ids=["generation"], include=["documents"])
+        return str(got["documents"][0]) if got["ids"] else ""
+
+    def _stamp(self) -> None:
+        if self._generations is not None:
+            self._generations.upsert(ids=["generation"], embeddings=[[1.0]], documents=[uuid.uuid4().hex])
 
     def count(self) -> int:
-        """How many chunks the corpus holds."""
-        return int(self._collection.count())
+        """How many chunks the corpus holds; StoreError when the store does not answer."""
+        try:
+            return int(self._collection.count())
+        except Exception as exc:  # a Chroma server's client raises transport errors of several kinds
+            raise StoreError(f"the Chroma store does not answer: {exc}") from exc
 
     def chunk_hashes(self, document_id: str) -> dict[str, str]:
         """Stored chunk id -> content hash, for every chunk of one article."""
@@ -101,12 +140,14 @@ class ChunkStore:
         )
         if stale_ids:
             self._collection.delete(ids=list(stale_ids))
+        self._stamp()
 
     def delete_document(self, document_id: str) -> int:
         """Remove every chunk of one article; return how many there were."""
         ids = list(self.chunk_hashes(document_id))
         if ids:
             self._collection.delete(ids=ids)
+            self._stamp()
         return len(ids)
 
     def documents(self) -> list[DocumentInfo]:
