@@ -84,9 +84,12 @@ def test_sigterm_mid_request_finishes_the_request_then_exits_cleanly(tmp_path: P
     import signal
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+    asked = threading.Event()
+
     class SlowModel(BaseHTTPRequestHandler):  # a real (tiny) model server on loopback that takes 2 s to answer
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
             self.rfile.read(int(self.headers["content-length"]))
+            asked.set()
             time.sleep(2)
             body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": "NCIC will hold the remaining 60 per cent [1]."}}]}).encode()
             self.send_response(200)
@@ -106,7 +109,7 @@ def test_sigterm_mid_request_finishes_the_request_then_exits_cleanly(tmp_path: P
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(httpx.post, f"{url}/v1/ask", json={"question": NCIC_QUESTION}, timeout=30)
-            time.sleep(0.8)
+            assert asked.wait(timeout=30)  # the request is inside the server, waiting on the model
             server.send_signal(signal.SIGTERM)
             answered = pending.result()
         assert answered.status_code == 200 and "60 per cent" in answered.json()["answer"]
