@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,16 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _timed_ms(call: Callable[[int], object], count: int = REQUESTS) -> list[float]:
+    """Milliseconds each of `count` calls took (the call gets its index, to vary the question)."""
+    samples = []
+    for i in range(count):
+        started = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -89,18 +100,8 @@ def main() -> None:
         again, _ = pipeline.ingest_paths([ROOT / "seeds"])
         rows.append(("re-ingest unchanged seeds", f"{(time.perf_counter() - started) * 1000:.0f} ms ({sum(r.status == 'unchanged' for r in again)} unchanged)"))
 
-        retrieval = []
-        for i in range(REQUESTS):
-            t = time.perf_counter()
-            pipeline.retrieve(f"{questions[i % len(questions)]} <{i}>")
-            retrieval.append((time.perf_counter() - t) * 1000)
-        ours_retrieve_p50, _ = _percentiles(retrieval)
-        in_process = []
-        for i in range(REQUESTS):
-            t = time.perf_counter()
-            pipeline.ask(f"{questions[i % len(questions)]} ({i})")
-            in_process.append((time.perf_counter() - t) * 1000)
-        p50, p95 = _percentiles(in_process)
+        ours_retrieve_p50, _ = _percentiles(_timed_ms(lambda i, p=pipeline: p.retrieve(f"{questions[i % len(questions)]} <{i}>")))
+        p50, p95 = _percentiles(_timed_ms(lambda i, p=pipeline: p.ask(f"{questions[i % len(questions)]} ({i})")))
         rows.append(("in-process ask, distinct questions", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms"))
         rows.extend(_local_answerer(pipeline, settings, questions))
         del pipeline
