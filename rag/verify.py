@@ -45,6 +45,11 @@ _DATE_WORDS = frozenset(
 )
 _OPENERS = frozenset("yes no overall however meanwhile additionally also therefore thus both passage passages".split())
 MIN_WORD_COVERAGE = 0.5
+# Light verbs a model uses to rephrase ("got 10,000 orders" for "achieved 10,000 orders"): no claim of their own.
+_LIGHT_VERBS = frozenset(
+    "get gets got getting gotten make makes made take takes took taken give gives gave given go goes went gone "
+    "come comes came hold holds held have has had put puts keep keeps kept become becomes became".split()
+)
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,7 @@ def _support(
     if len(new_terms & set(terms(context))) < MIN_WORD_COVERAGE * len(new_terms):
         return None
     if not used:
-        names = frozenset().union(*(group for _, group in claim.groups))
+        names = frozenset().union(*(group for _, group in claim.groups)) | claim.dates
 
         def overlap(sentence: Sentence) -> int:
             return len(claim_terms & set(terms(sentence.text))) + len(names & {t.lower for t in sentence.tokens})
@@ -275,8 +280,8 @@ def _same_number(claimed: tuple[str, str] | None, found: tuple[str, str] | None)
 
 
 def _content_terms(sentence: Sentence) -> set[str]:
-    """The claim's word stems other than its names and numbers."""
-    plain = " ".join(t.text for t in sentence.tokens if not t.name and not t.number)
+    """The claim's word stems other than its names, numbers and light verbs."""
+    plain = " ".join(t.text for t in sentence.tokens if not t.name and not t.number and t.lower not in _LIGHT_VERBS)
     return {t for t in terms(plain) if not t[0].isdigit()}
 
 

@@ -86,3 +86,10 @@ def test_links_and_images_not_in_the_passages_never_survive() -> None:
     ]
     assert check("NCIC holds [the remaining 60%](https://evil.example) [1].")[0][1] == "NCIC holds the remaining 60%."
     assert check("See https://evil.example for NCIC's 60 per cent [1].")[0][0] == "unsupported"
+
+
+def test_a_bare_date_or_a_light_verb_rephrasing_is_supported() -> None:
+    text = "Introduced to the market in April, the N7 rapidly achieved 10,000 orders."
+    assert check("April [1].", text, question="In which month was the N7 introduced?")[0][0] == "supported"
+    assert check("The N7 got 10,000 orders [1].", text, question="How many orders did the N7 receive?")[0][0] == "supported"
+    assert check("The N7 got 20,000 orders [1].", text, question="How many orders did the N7 receive?")[0][0] == "unsupported"
