@@ -12,7 +12,8 @@ import openai
 from eval.dataset import EvalQuestion
 from eval.metrics import Verdict
 from rag.config import Settings
-from rag.errors import ConfigError, UpstreamError
+from rag.pipeline import build_openai_client
+from rag.errors import UpstreamError
 
 JUDGE_PROMPT = (
     "You grade answers to questions about news articles. Given a question, the accepted answers and a system's "
@@ -46,11 +47,7 @@ class OpenAIJudge:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "OpenAIJudge":
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        if not key and not settings.openai_base_url:
-            raise ConfigError("--judge openai needs RAG_OPENAI_API_KEY (or OPENAI_API_KEY), or RAG_OPENAI_BASE_URL")
-        client = openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused", max_retries=1, timeout=settings.llm_deadline_s)
-        return cls(client, settings.openai_model)
+        return cls(build_openai_client(settings, "--judge openai").with_options(max_retries=1), settings.openai_model)
 
     def grade(self, question: EvalQuestion, answer: str) -> bool:
         """True when the judge says the answer states an accepted answer."""

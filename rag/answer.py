@@ -139,16 +139,12 @@ class ExtractiveAnswerer:
         shape = shape_of(question)
         text = f"{claim} {evidence}"
         lowered = text.lower().replace("’", "'")
-        present = sum(1 for name in shape.names if name in lowered)
-        about_names = present == len(shape.names) if len(shape.names) <= 2 else present * 2 >= len(shape.names)
-        numbers = {_plain_number(n) for n in _NUMBER.findall(question)}
-        if not fits_kind(claim, shape.kind, shape.names) or not about_names:
+        if not fits_kind(claim, shape.kind, shape.names) or not _about_names(shape.names, lowered):
             return False
-        if not numbers <= {_plain_number(n) for n in _NUMBER.findall(lowered)}:
+        if not _numbers_in(question) <= _numbers_in(lowered):
             return False
         weights = self.term_weights(question)
-        name_terms = {t for name in shape.names for t in terms(name)}
-        focus = {t: w for t, w in weights.items() if t not in name_terms and not t[0].isdigit()}
+        focus = _focus(weights, shape)
         if not focus:
             return True
         credit = _credit(self._equivalents(question, weights), set(terms(text)))
@@ -178,19 +174,15 @@ class ExtractiveAnswerer:
         weights = self.term_weights(question)
         equivalents = self._equivalents(question, weights)
         total = sum(weights.values()) or 1.0
-        name_terms = {t for name in shape.names for t in terms(name)}
-        focus = {t: w for t, w in weights.items() if t not in name_terms and not t[0].isdigit()}
+        focus = _focus(weights, shape)
         focus_total = sum(focus.values())
-        numbers = {_plain_number(n) for n in _NUMBER.findall(question)}
+        numbers = _numbers_in(question)
         found: list[Candidate] = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
             context = f"{passage.document.title}\n{chunk.text}".lower().replace("’", "'")
-            present = sum(1 for name in shape.names if name in context)
-            # One or two names must all be there; of a longer list (a multi-article question), half.
-            about_names = present == len(shape.names) if len(shape.names) <= 2 else present * 2 >= len(shape.names)
-            context_numbers = {_plain_number(n) for n in _NUMBER.findall(context)}
-            has_numbers = numbers <= context_numbers
+            about_names = _about_names(shape.names, context)
+            has_numbers = numbers <= _numbers_in(context)
             passage_similarity = passage.dense_score or max(passage.sentence_scores, default=0.0)
             texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
             credits = [_credit(equivalents, set(terms(text))) for text in texts]
@@ -249,6 +241,22 @@ def _credit(equivalents: dict[str, dict[str, float]], sentence_terms: set[str]) 
         if credit > 0:
             found[term] = credit
     return found
+
+
+def _about_names(names: tuple[str, ...], lowered: str) -> bool:
+    """One or two names must all be in the text; of a longer list (a multi-article question), half."""
+    present = sum(1 for name in names if name in lowered)
+    return present == len(names) if len(names) <= 2 else present * 2 >= len(names)
+
+
+def _numbers_in(text: str) -> set[str]:
+    return {_plain_number(n) for n in _NUMBER.findall(text)}
+
+
+def _focus(weights: dict[str, float], shape: QuestionShape) -> dict[str, float]:
+    """The question's weighted terms other than its names and numbers: what the answer must be about."""
+    name_terms = {t for name in shape.names for t in terms(name)}
+    return {t: w for t, w in weights.items() if t not in name_terms and not t[0].isdigit()}
 
 
 def _plain_number(text: str) -> str:

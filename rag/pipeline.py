@@ -4,7 +4,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 from pathlib import Path
 
 import numpy as np
@@ -292,8 +292,19 @@ def check_generator_settings(settings: Settings) -> None:
     """Fail at start-up, with what to set, when the configured LLM cannot work."""
     if settings.answerer == "local" and settings.local_model is not None and not settings.local_model.is_file():
         raise ConfigError(f"RAG_LOCAL_MODEL {settings.local_model} is not a file: point it at a .gguf model")
-    if settings.answerer == "openai" and not settings.openai_api_key and not settings.openai_base_url:
-        raise ConfigError("RAG_ANSWERER=openai needs RAG_OPENAI_API_KEY (or OPENAI_API_KEY), or RAG_OPENAI_BASE_URL for a local server")
+    if settings.answerer == "openai":
+        build_openai_client(settings, "RAG_ANSWERER=openai")
+
+
+def build_openai_client(settings: Settings, purpose: str) -> Any:
+    """An `openai.OpenAI` client for the RAG_OPENAI_* settings, its own retries off; ConfigError naming `purpose`
+    when neither a key nor a server address is set."""
+    import openai
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    if not key and not settings.openai_base_url:
+        raise ConfigError(f"{purpose} needs RAG_OPENAI_API_KEY (or OPENAI_API_KEY), or RAG_OPENAI_BASE_URL for a local server")
+    return openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused", max_retries=0, timeout=settings.llm_deadline_s)
 
 
 def build_generator(settings: Settings) -> LanguageModel:
@@ -304,10 +315,6 @@ def build_generator(settings: Settings) -> LanguageModel:
         path = settings.local_model or packaged_model(settings.model_dir)
         context = settings.llm_prompt_tokens + settings.llm_max_tokens + 256
         return LocalGenerator(path, settings.llm_threads, context)
-    import openai
-
     from rag.llm_openai import OpenAIGenerator
 
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    client = openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused", max_retries=0)
-    return OpenAIGenerator(client, settings.openai_model, settings.llm_retries)
+    return OpenAIGenerator(build_openai_client(settings, "RAG_ANSWERER=openai"), settings.openai_model, settings.llm_retries)
