@@ -33,7 +33,7 @@ from api.schemas import (
 from rag.documents import article_from_record, check_size, parse_file
 from rag.errors import InvalidInput, RagError
 from rag.pipeline import Pipeline
-from rag.types import IngestFailure, IngestResult
+from rag.types import IngestFailure
 
 STATIC = Path(__file__).with_name("static")
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -154,14 +154,11 @@ def create_app(pipeline: Pipeline) -> FastAPI:
             name = upload.filename or "upload.txt"
             data = await upload.read(pipeline.settings.max_document_bytes + 1)
         check_size(data, pipeline.settings.max_document_bytes)
-        results: list[IngestResult] = []
-        failures: list[IngestFailure] = []
-        for item in parse_file(name, data):
-            if isinstance(item, IngestFailure):
-                failures.append(item)
-            else:
-                results.append(pipeline.ingest(item))
-                metrics.observe_ingest(results[-1])
+        parsed = list(parse_file(name, data))
+        failures = [item for item in parsed if isinstance(item, IngestFailure)]
+        results = pipeline.ingest_many([item for item in parsed if not isinstance(item, IngestFailure)])
+        for result in results:
+            metrics.observe_ingest(result)
         if not results:
             reasons = "; ".join(f"{f.source}: {f.reason}" for f in failures) or "no article found"
             raise InvalidInput(f"nothing was added from {name}: {reasons}")

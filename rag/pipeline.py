@@ -21,11 +21,14 @@ from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
 from rag.retrieve import KeywordIndex, Retriever
 from rag.terms import terms
-from rag.store import ChunkStore, StoredChunk, TermStore, open_persistent_client, open_server_client
+from rag.store import ChunkStore, DocumentWrite, StoredChunk, TermStore, open_persistent_client, open_server_client
 from rag.vocabulary import Vocabulary
-from rag.types import Answer, Article, DocumentInfo, Filters, IngestFailure, IngestResult, Passage, StreamEvent
+from rag.types import Answer, Article, Chunk, DocumentInfo, Filters, IngestFailure, IngestResult, Passage, StreamEvent
 
 ProgressCallback = Callable[[int, int, str], None]
+# Articles are embedded and written together up to about this much text: a store write costs ~7 ms whatever its
+# size (measured: 2 chunks 17 ms, 40 chunks 41 ms), and a progress bar still moves every few seconds.
+_BATCH_CHARS = 24_000
 
 
 class Answerer(Protocol):
@@ -167,46 +170,77 @@ class Pipeline:
 
     def ingest(self, article: Article) -> IngestResult:
         """Store one article: unchanged ones are skipped, changed ones replace their chunks in one write."""
-        digest = content_hash(article)
+        return self.ingest_many([article])[0]
+
+    def ingest_many(self, articles: Sequence[Article]) -> list[IngestResult]:
+        """Store articles together: one look-up of what is stored, one embedding call and one store write for the
+        new and changed ones (all-or-nothing), unchanged ones skipped. An id given twice is ingested in turn."""
+        ids = [article.id for article in articles]
+        if len(set(ids)) < len(ids):
+            return [result for article in articles for result in self.ingest_many([article])]
         with self._write_lock:
             self._check_folder()
-            existing = self._store.chunk_hashes(article.id)
-            if existing and _is_whole(article.id, existing, digest):
-                return IngestResult(article.id, article.title, "unchanged", len(existing))
-            chunks = chunk_article(article, self._embedder.count_tokens, self.settings.chunk_tokens)
-            try:
-                vectors = self._embedder.embed_passages([f"{article.title}\n{chunk.text.strip()}" for chunk in chunks])
-                flat = self._embedder.embed_passages(
-                    [f"{article.title}\n{article.text[a:b]}" for chunk in chunks for a, b in chunk.sentences]
-                )
-            except (RuntimeError, ValueError, MemoryError, OSError) as exc:  # the model's own failures
-                raise EmbeddingFailed(f"embedding {article.title!r} failed ({exc}); the stored version is unchanged") from exc
-            sentences = np.split(flat, np.cumsum([len(chunk.sentences) for chunk in chunks])[:-1])
+            stored = self._store.chunk_hashes_of(ids)
+            results: list[IngestResult] = []
+            pending: list[tuple[Article, str, list[Chunk], dict[str, str]]] = []
+            for article in articles:
+                digest, existing = content_hash(article), stored.get(article.id, {})
+                if existing and _is_whole(article.id, existing, digest):
+                    results.append(IngestResult(article.id, article.title, "unchanged", len(existing)))
+                else:
+                    chunks = chunk_article(article, self._embedder.count_tokens, self.settings.chunk_tokens)
+                    pending.append((article, digest, chunks, existing))
+                    results.append(IngestResult(article.id, article.title, "updated" if existing else "created", len(chunks)))
+            if pending:
+                self._store.write_documents(self._embedded(pending))
+                self._keywords.mark_changed()
+                self._vocabulary.learn("\n".join(f"{article.title}\n{article.text}" for article, *_ in pending))
+        return results
+
+    def _embedded(self, pending: list[tuple[Article, str, list[Chunk], dict[str, str]]]) -> list[DocumentWrite]:
+        """Chunk and sentence vectors of these articles (two model calls in all), as the store's writes."""
+        chunk_texts = [f"{article.title}\n{chunk.text.strip()}" for article, _, chunks, _ in pending for chunk in chunks]
+        sentence_texts = [
+            f"{article.title}\n{article.text[a:b]}" for article, _, chunks, _ in pending for chunk in chunks for a, b in chunk.sentences
+        ]
+        try:
+            vectors = self._embedder.embed_passages(chunk_texts)
+            flat = self._embedder.embed_passages(sentence_texts)
+        except (RuntimeError, ValueError, MemoryError, OSError) as exc:  # the model's own failures
+            titles = ", ".join(repr(article.title) for article, *_ in pending)
+            raise EmbeddingFailed(f"embedding {titles} failed ({exc}); the stored versions are unchanged") from exc
+        all_chunks = [chunk for _, _, chunks, _ in pending for chunk in chunks]
+        per_chunk = np.split(flat, np.cumsum([len(chunk.sentences) for chunk in all_chunks])[:-1])
+        writes, at = [], 0
+        for article, digest, chunks, existing in pending:
             info = DocumentInfo(article.id, article.title, article.url, article.published, article.source, len(chunks), digest)
             stale = sorted(set(existing) - {chunk.id for chunk in chunks})
-            self._store.write_document(info, chunks, vectors, sentences, stale)
-            self._keywords.mark_changed()
-            self._vocabulary.learn(f"{article.title}\n{article.text}")
-        return IngestResult(article.id, article.title, "updated" if existing else "created", len(chunks))
+            writes.append(DocumentWrite(info, chunks, vectors[at : at + len(chunks)], per_chunk[at : at + len(chunks)], stale))
+            at += len(chunks)
+        return writes
 
     def ingest_paths(
         self, paths: Iterable[Path], on_progress: ProgressCallback | None = None
     ) -> tuple[list[IngestResult], list[IngestFailure]]:
-        """Ingest every article under these paths; one bad file never stops the others."""
+        """Ingest every article under these paths, several per store write; one bad file or article never stops
+        the others (a batch that fails is retried one article at a time to say which)."""
         loaded = list(load_paths(list(paths), self.settings.max_document_bytes))
         results: list[IngestResult] = []
-        failures: list[IngestFailure] = []
-        for done, item in enumerate(loaded, start=1):
-            if isinstance(item, IngestFailure):
-                failures.append(item)
-            else:
-                try:
-                    results.append(self.ingest(item))
-                except (InvalidInput, StoreError, EmbeddingFailed) as exc:
-                    failures.append(IngestFailure(item.title, str(exc)))
+        failures: list[IngestFailure] = [item for item in loaded if isinstance(item, IngestFailure)]
+        articles = [item for item in loaded if not isinstance(item, IngestFailure)]
+        done = len(failures)
+        for batch in _batches(articles):
+            try:
+                results.extend(self.ingest_many(batch))
+            except (InvalidInput, StoreError, EmbeddingFailed):
+                for article in batch:
+                    try:
+                        results.append(self.ingest(article))
+                    except (InvalidInput, StoreError, EmbeddingFailed) as exc:
+                        failures.append(IngestFailure(article.title, str(exc)))
+            done += len(batch)
             if on_progress:
-                label = item.source if isinstance(item, IngestFailure) else item.title
-                on_progress(done, len(loaded), label)
+                on_progress(done, len(loaded), batch[-1].title)
         return results, failures
 
     def documents(self) -> list[DocumentInfo]:
@@ -252,6 +286,20 @@ def clean_question(question: str, max_chars: int) -> str:
     if len(cleaned) > max_chars:
         raise InvalidInput(f"the question is {len(cleaned)} characters long; the limit is {max_chars}")
     return cleaned
+
+
+def _batches(articles: Sequence[Article]) -> Iterator[list[Article]]:
+    """Consecutive groups of articles of at most ~_BATCH_CHARS characters (one article may exceed it alone)."""
+    batch: list[Article] = []
+    size = 0
+    for article in articles:
+        if batch and size + len(article.text) > _BATCH_CHARS:
+            yield batch
+            batch, size = [], 0
+        batch.append(article)
+        size += len(article.text)
+    if batch:
+        yield batch
 
 
 def _is_whole(document_id: str, existing: dict[str, str], digest: str) -> bool:

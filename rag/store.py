@@ -36,6 +36,17 @@ class DenseHit:
     similarity: float
 
 
+@dataclass(frozen=True)
+class DocumentWrite:
+    """One article's new version for the store: its chunks, their vectors, and the ids of chunks it no longer has."""
+
+    document: DocumentInfo
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+    sentence_vectors: Sequence[np.ndarray]
+    stale_ids: Sequence[str]
+
+
 def open_persistent_client(data_dir: Path) -> Any:
     """An embedded Chroma client over `data_dir`, with a clear error when the folder is unusable."""
     import chromadb
@@ -116,30 +127,37 @@ class ChunkStore:
 
     def chunk_hashes(self, document_id: str) -> dict[str, str]:
         """Stored chunk id -> content hash, for every chunk of one article."""
-        got = self._collection.get(where={"document_id": document_id}, include=["metadatas"])
-        return {cid: str(meta.get("content_hash")) for cid, meta in zip(got["ids"], got["metadatas"], strict=True)}
+        return self.chunk_hashes_of([document_id]).get(document_id, {})
 
-    def write_document(
-        self,
-        document: DocumentInfo,
-        chunks: Sequence[Chunk],
-        vectors: np.ndarray,
-        sentence_vectors: Sequence[np.ndarray],
-        stale_ids: Sequence[str],
-    ) -> None:
-        """Replace one article's chunks: upsert the new ones in one call, then drop the ones past the new end."""
-        metadatas = [
-            _chunk_metadata(document, chunk, sentences)
-            for chunk, sentences in zip(chunks, sentence_vectors, strict=True)
-        ]
-        self._collection.upsert(
-            ids=[chunk.id for chunk in chunks],
-            embeddings=vectors,
-            documents=[chunk.text for chunk in chunks],
-            metadatas=metadatas,
-        )
-        if stale_ids:
-            self._collection.delete(ids=list(stale_ids))
+    def chunk_hashes_of(self, document_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """Article id -> {stored chunk id -> content hash} for these articles (absent ones left out), in one read."""
+        if not document_ids:
+            return {}
+        where = {"document_id": document_ids[0]} if len(document_ids) == 1 else {"document_id": {"$in": list(document_ids)}}
+        got = self._collection.get(where=where, include=["metadatas"])
+        found: dict[str, dict[str, str]] = {}
+        for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
+            found.setdefault(str(meta["document_id"]), {})[cid] = str(meta.get("content_hash"))
+        return found
+
+    def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
+        """Replace these articles' chunks: every new chunk in one upsert (all-or-nothing), then drop the ones past
+        each article's new end."""
+        chunks = [chunk for write in writes for chunk in write.chunks]
+        if chunks:
+            self._collection.upsert(
+                ids=[chunk.id for chunk in chunks],
+                embeddings=np.vstack([write.vectors for write in writes if len(write.chunks)]),
+                documents=[chunk.text for chunk in chunks],
+                metadatas=[
+                    _chunk_metadata(write.document, chunk, sentences)
+                    for write in writes
+                    for chunk, sentences in zip(write.chunks, write.sentence_vectors, strict=True)
+                ],
+            )
+        stale = [chunk_id for write in writes for chunk_id in write.stale_ids]
+        if stale:
+            self._collection.delete(ids=stale)
         self._stamp()
 
     def delete_document(self, document_id: str) -> int:

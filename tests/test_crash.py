@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,16 +25,29 @@ def _write_articles(folder: Path, count: int) -> None:
         (folder / f"a{i:03d}.txt").write_text(f"Title: Project {i} in {city}\n\n{sentences}\n")
 
 
+def _wait_for_first_write(database: Path, process: subprocess.Popen[bytes]) -> None:
+    """Until the ingest has stored its first batch of chunks (read straight from Chroma's SQLite file)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
+                if db.execute("SELECT count(*) FROM embeddings").fetchone()[0] > 0:
+                    return
+        except sqlite3.Error:
+            pass  # not created yet, or busy
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
 def test_kill_during_ingest_then_rerun_leaves_each_article_once_and_whole(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
     articles = tmp_path / "articles"
     articles.mkdir()
-    _write_articles(articles, 60)
+    _write_articles(articles, 120)
     data = tmp_path / "data"
     env = {**os.environ, "RAG_DATA_DIR": str(data)}
     process = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(articles)], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(5)
+    _wait_for_first_write(data / "chroma.sqlite3", process)
     assert process.poll() is None, "the ingest finished before it could be killed: give it more articles"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
@@ -45,7 +59,7 @@ def test_kill_during_ingest_then_rerun_leaves_each_article_once_and_whole(tmp_pa
 
     pipeline = build(Settings(data_dir=data), real_embedder)
     documents = pipeline.documents()
-    assert len(documents) == 60
+    assert len(documents) == 120
     for document in documents:
         view = pipeline.document(document.id)
         assert [c.chunk.index for c in view.chunks] == list(range(document.chunks))

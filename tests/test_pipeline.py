@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -7,7 +8,7 @@ from rag.documents import make_article
 from rag.embed import E5SmallEmbedder
 from rag.errors import EmptyIndex, IndexMismatch, InvalidInput, NotFound
 from rag.pipeline import Pipeline, build
-from rag.store import ChunkStore, open_persistent_client
+from rag.store import ChunkStore, DocumentWrite, open_persistent_client
 from rag.types import Filters
 from tests.conftest import NCIC_QUESTION, SEEDS, CountingEmbedder
 
@@ -72,8 +73,8 @@ def test_half_written_article_is_repaired_by_the_next_ingest(pipeline: Pipeline,
 
     info = DocumentInfo("story", "Story", None, None, None, len(old_chunks), content_hash(stale))
     tail = old_chunks[1:]
-    store.write_document(info, tail, real_embedder.embed_passages([c.text for c in tail]),
-                         [real_embedder.embed_passages(["x"] * len(c.sentences)) for c in tail], [])
+    sentence_vectors = [real_embedder.embed_passages(["x"] * len(c.sentences)) for c in tail]
+    store.write_documents([DocumentWrite(info, tail, real_embedder.embed_passages([c.text for c in tail]), sentence_vectors, [])])
     assert pipeline.chunk_count() > 1
     result = pipeline.ingest(article)
     assert result.status == "updated"
@@ -143,3 +144,58 @@ def test_a_question_naming_anything_no_article_mentions_is_refused(pipeline: Pip
     assert "300" in pipeline.ask("How many ships did the Alpha and Beta harbours handle?").answer
     # two of three names are in the passage, which would do for a multi-article question; Gamma is in no article
     assert pipeline.ask("How many ships did the Alpha, Beta and Gamma harbours handle?").refused
+
+
+def test_many_articles_are_stored_together_each_with_its_own_status(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+    class Recording(CountingEmbedder):
+        passages: ClassVar[list[str]] = []
+
+        def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+            self.passages.extend(texts)
+            return super().embed_passages(texts)
+
+    recording = Recording(real_embedder)
+    pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), recording)
+    pipeline.ingest(make_article(id="kept", title="Kept", text="The bridge reopened on Monday after repairs."))
+    pipeline.ingest(make_article(id="changed", title="Changed", text="The ferry carried 300 people."))
+    recording.passages.clear()
+    results = pipeline.ingest_many([
+        make_article(id="kept", title="Kept", text="The bridge reopened on Monday after repairs."),
+        make_article(id="changed", title="Changed", text="The ferry carried 450 people in June."),
+        make_article(id="new", title="New", text="The museum will open a second site in 2027."),
+    ])
+    assert [(r.id, r.status) for r in results] == [("kept", "unchanged"), ("changed", "updated"), ("new", "created")]
+    # the unchanged article was not embedded again; the changed and the new one were (a chunk and a sentence each)
+    assert sorted(text.split("\n")[0] for text in recording.passages) == ["Changed", "Changed", "New", "New"]
+    assert pipeline.document("changed").text == "The ferry carried 450 people in June."
+    answer = pipeline.ask("When will the museum open its second site?")
+    assert "2027" in answer.answer and answer.citations[0].document_id == "new"
+
+
+def test_an_id_given_twice_in_one_batch_keeps_the_last_version(pipeline: Pipeline) -> None:
+    results = pipeline.ingest_many([
+        make_article(id="twice", title="Twice", text="The council met on Tuesday."),
+        make_article(id="twice", title="Twice", text="The council met on Thursday instead."),
+    ])
+    assert [r.status for r in results] == ["created", "updated"]
+    assert pipeline.document("twice").text == "The council met on Thursday instead."
+    assert pipeline.chunk_count() == 1
+
+
+def test_a_failing_article_in_a_folder_does_not_stop_the_others(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+    class RefusesOneArticle(CountingEmbedder):
+        def embed_passages(self, texts):  # type: ignore[no-untyped-def]
+            if any("poisoned" in text for text in texts):
+                raise RuntimeError("simulated model failure")
+            return super().embed_passages(texts)
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        (folder / f"{name}.txt").write_text(f"Title: Story {name}\n\nThe {name} team won its match on Sunday.")
+    (folder / "p.txt").write_text("Title: Story p\n\nThe poisoned well was closed on Sunday.")
+    pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), RefusesOneArticle(real_embedder))
+    results, failures = pipeline.ingest_paths([folder])
+    assert sorted(r.title for r in results) == ["Story a", "Story b", "Story c"]
+    assert [f.source for f in failures] == ["Story p"] and "simulated model failure" in failures[0].reason
+    assert len(pipeline.documents()) == 3
