@@ -116,11 +116,11 @@ def main() -> None:
         seeds_table()
     if args.sizes != "none":
         results = scale.run([int(size) for size in args.sizes.split(",")])
-        print()
-        print(scale.table(results))
         report = ROOT / "reports" / "bench-scale.json"
         report.parent.mkdir(exist_ok=True)
         report.write_text(json.dumps([{"size": r.label, "ours": r.ours, "baseline": r.baseline} for r in results], indent=1))
+        print()
+        print(scale.table(results))
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def _person(rng: random.Random) -> str:
     return f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
 
 
-def generate_article(index: int, layouts: int) -> GeneratedArticle:
+def generate_article(index: int, layouts: int = 997) -> GeneratedArticle:
     """Article `index`: layout from `index % layouts`, facts from `index`; the same index always gives the same text."""
     layout = index % layouts
     shape = random.Random(f"layout-{layout}")

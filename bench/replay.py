@@ -1,8 +1,8 @@
 """Passage vectors for corpora too large to embed here (100k chunks would take ~10 h on 2 cores).
 
-The small corpus is embedded for real and every passage call recorded under its article's layout; an article of
-a larger corpus sharing that layout (same sentences, other facts) gets the recorded vectors plus a little noise.
-Queries, token counts and vocabulary words always go to the real model.
+The smallest corpus is embedded for real and its vectors recorded; passages of larger corpora get one of those
+real vectors, picked by the text's hash, plus a little noise. Queries, token counts and vocabulary words always
+go to the real model, so everything but the passage model's compute runs as in production.
 """
 
 import hashlib
@@ -17,41 +17,28 @@ _NOISE = 0.012
 
 
 class ReplayEmbedder:
-    """The real embedder for queries; passages recorded per layout (`record`) or replayed from the records."""
+    """The real embedder for queries; passages embedded for real while `recording`, else replayed from the pool."""
 
     def __init__(self, real: Embedder) -> None:
         self._real = real
         self.name = real.name
         self.dimension = real.dimension
-        self._recorded: dict[int, list[np.ndarray]] = {}
-        self._layout = 0
-        self._call = 0
-        self._recording = True
-
-    def article(self, layout: int, record: bool) -> None:
-        """The next passage calls embed an article of this layout: for real (recorded) or replayed."""
-        self._layout, self._call, self._recording = layout, 0, record
-        if record:
-            self._recorded[layout] = []
-
-    def has(self, layout: int) -> bool:
-        """Whether this layout's real vectors are recorded."""
-        return layout in self._recorded
+        self._recorded: list[np.ndarray] = []
+        self._pool: np.ndarray | None = None
+        self.recording = True
 
     def pool(self) -> np.ndarray:
-        """Every recorded passage vector (real ones), one per row."""
-        return np.vstack([block for calls in self._recorded.values() for block in calls])
+        """Every passage vector embedded for real so far, one per row."""
+        if self._pool is None or len(self._pool) != sum(len(block) for block in self._recorded):
+            self._pool = np.vstack(self._recorded)
+        return self._pool
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        if self._recording:
+        if self.recording:
             vectors = self._real.embed_passages(texts)
-            self._recorded[self._layout].append(vectors)
+            self._recorded.append(vectors)
             return vectors
-        calls = self._recorded[self._layout]
-        recorded = calls[min(self._call, len(calls) - 1)]
-        self._call += 1
-        rows = recorded[np.minimum(np.arange(len(texts)), len(recorded) - 1)]
-        return _jitter(rows, "\n".join(texts))
+        return replay_from_pool(self.pool(), texts)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._real.embed_query(text)
@@ -71,6 +58,6 @@ def _jitter(rows: np.ndarray, key: str) -> np.ndarray:
 
 
 def replay_from_pool(pool: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-    """For the baseline's own (differently cut) chunks: a recorded real vector chosen by the text's hash, jittered."""
+    """For each text a recorded real vector chosen by the text's hash, jittered (ours and the baseline's chunks)."""
     picks = [int.from_bytes(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest(), "little") % len(pool) for t in texts]
     return _jitter(pool[picks], "\n".join(texts))

@@ -192,8 +192,9 @@ class Pipeline:
                     pending.append((article, digest, chunks, existing))
                     results.append(IngestResult(article.id, article.title, "updated" if existing else "created", len(chunks)))
             if pending:
-                self._store.write_documents(self._embedded(pending))
-                self._keywords.mark_changed()
+                writes = self._embedded(pending)
+                self._store.write_documents(writes)
+                self._keywords.written(writes)
                 self._vocabulary.learn("\n".join(f"{article.title}\n{article.text}" for article, *_ in pending))
         return results
 
@@ -259,7 +260,7 @@ class Pipeline:
         with self._write_lock:
             self._check_folder()
             removed = self._store.delete_document(document_id)
-            self._keywords.mark_changed()
+            self._keywords.removed(document_id)
         if not removed:
             raise NotFound(f"no document with id {document_id!r}")
         return removed

@@ -29,14 +29,6 @@ class StoredChunk:
 
 
 @dataclass(frozen=True)
-class DenseHit:
-    """A chunk found by vector search and its cosine similarity to the query."""
-
-    stored: StoredChunk
-    similarity: float
-
-
-@dataclass(frozen=True)
 class DocumentWrite:
     """One article's new version for the store: its chunks, their vectors, and the ids of chunks it no longer has."""
 
@@ -106,6 +98,11 @@ class ChunkStore:
         self._generations = (
             client.get_or_create_collection(f"{collection}-generation", embedding_function=None) if shared else None
         )
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes write to this store too (a Chroma server)."""
+        return self._generations is not None
 
     def generation(self) -> str | None:
         """A stamp that changes with every write by any process (None for an embedded, single-process store)."""
@@ -191,20 +188,11 @@ class ChunkStore:
         """Every (id, text, metadata), a page at a time."""
         yield from self._pages(where=None, documents=True)
 
-    def dense_search(self, vector: np.ndarray, n: int, filters: Filters) -> list[DenseHit]:
-        """The `n` chunks nearest to `vector` that pass the filters, with cosine similarities."""
-        got = self._collection.query(
-            query_embeddings=[vector],
-            n_results=n,
-            where=chroma_where(filters),
-            include=["metadatas", "documents", "distances"],
-        )
-        return [
-            DenseHit(_stored(cid, text, meta), 1.0 - float(distance))
-            for cid, text, meta, distance in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
-            )
-        ]
+    def dense_search(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
+        """The ids of the `n` chunks nearest to `vector` that pass the filters, with cosine similarities (ids only:
+        the few chunks retrieval keeps are read afterwards with `get_chunks`)."""
+        got = self._collection.query(query_embeddings=[vector], n_results=n, where=chroma_where(filters), include=["distances"])
+        return [(cid, 1.0 - float(distance)) for cid, distance in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def _pages(self, where: dict[str, Any] | None, documents: bool) -> Iterator[tuple[str, str, dict[str, Any]]]:
         include = ["metadatas", "documents"] if documents else ["metadatas"]
