@@ -18,6 +18,7 @@ _TOKEN = re.compile(
 
 
 _UNIT_SUFFIX = re.compile(r"(?P<number>\d+(?:[.,]\d+)*)(?P<unit>m|mn|bn|b|k|tn)")
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 _UNITS = {"m": "million", "mn": "million", "bn": "billion", "b": "billion", "k": "thousand", "tn": "trillion"}
 
 
@@ -32,17 +33,17 @@ def words(text: str) -> list[str]:
     """Lower-cased word and number tokens; `10,000` becomes `10000`, `60%` becomes `60 percent`."""
     tokens: list[str] = []
     for raw in _TOKEN.findall(text.lower().replace("per cent", "percent")):
-        if unit := _UNIT_SUFFIX.fullmatch(raw):
+        if not raw[0].isdigit():
+            tokens.append(raw.replace("’", "'").removesuffix("'s") if "'" in raw or "’" in raw else raw)
+        elif unit := _UNIT_SUFFIX.fullmatch(raw):
             tokens.extend([unit["number"].replace(",", ""), _UNITS[unit["unit"]]])
-        elif raw[0].isdigit():
+        else:
             number = raw.rstrip("%")
-            if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", number):
+            if _THOUSANDS.fullmatch(number):
                 number = number.replace(",", "")
             tokens.append(number)
             if raw.endswith("%"):
                 tokens.append("percent")
-        else:
-            tokens.append(raw.replace("’", "'").removesuffix("'s"))
     return tokens
 
 
