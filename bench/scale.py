@@ -62,9 +62,11 @@ def _write_corpus(articles: list[GeneratedArticle], folder: Path) -> Path:
 def _ingest(pipeline: Pipeline, corpus: Path, label: str) -> tuple[float, int]:
     """Seconds to ingest the corpus folder (as `rag ingest` does) and the chunks it made, with progress."""
     started = time.perf_counter()
+    shown = [0]
 
     def progress(done: int, total: int, _title: str) -> None:
-        if done == total or done * 20 // total != (done - 1) * 20 // total:
+        if done * 20 // total > shown[0] * 20 // total or done == total:
+            shown[0] = done
             print(f"  {label}: {done}/{total} articles, {done / (time.perf_counter() - started):.1f}/s", file=sys.stderr, flush=True)
 
     results, failures = pipeline.ingest_paths([corpus], progress)

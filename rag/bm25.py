@@ -115,3 +115,29 @@ class Bm25Index:
             scores[slots] += idf * tf / (tf + norm)
         scores *= alive
         return scores
+
+    def export(self) -> tuple[list[str], dict[str, np.ndarray]]:
+        """(terms, arrays) of a compacted index, to save; `restore` reads them back."""
+        self.compact()
+        terms = list(self._postings)
+        sizes = [len(self._postings[t][0]) for t in terms]
+        return terms, {
+            "offsets": np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]),
+            "slots": np.concatenate([np.frombuffer(self._postings[t][0], dtype=np.int32) for t in terms]) if terms else np.zeros(0, np.int32),
+            "frequencies": np.concatenate([np.frombuffer(self._postings[t][1], dtype=np.float32) for t in terms]) if terms else np.zeros(0, np.float32),
+            "lengths": np.frombuffer(self._lengths, dtype=np.float32).copy(),
+        }
+
+    @classmethod
+    def restore(cls, terms: Sequence[str], arrays: dict[str, np.ndarray]) -> "Bm25Index":
+        """The index `export` described."""
+        index = cls()
+        offsets, slots, frequencies = arrays["offsets"], arrays["slots"].astype(np.int32), arrays["frequencies"].astype(np.float32)
+        for i, term in enumerate(terms):
+            a, b = int(offsets[i]), int(offsets[i + 1])
+            index._postings[term] = (array("i", slots[a:b].tobytes()), array("f", frequencies[a:b].tobytes()))
+        index._lengths = array("f", arrays["lengths"].astype(np.float32).tobytes())
+        index._alive = array("b", bytes([1]) * len(index._lengths))
+        index._live = len(index._lengths)
+        index._live_length = float(arrays["lengths"].sum())
+        return index

@@ -181,6 +181,7 @@ def serve(
 
     configure_json_logs()
     uvicorn.run(create_app(pipeline), host=bind, port=port or settings.port, log_level="warning", access_log=False)
+    pipeline.close()
 
 
 @app.command("eval")

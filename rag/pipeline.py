@@ -19,7 +19,8 @@ from rag.embed import E5SmallEmbedder, Embedder
 from rag.errors import ConfigError, EmbeddingFailed, EmptyIndex, InvalidInput, NotFound, StoreError
 from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
-from rag.retrieve import KeywordIndex, Retriever
+from rag.keywords import KeywordIndex
+from rag.retrieve import Retriever
 from rag.terms import terms
 from rag.store import ChunkStore, DocumentWrite, StoredChunk, TermStore, open_persistent_client, open_server_client
 from rag.vocabulary import Vocabulary
@@ -70,7 +71,7 @@ class Pipeline:
         self._embedder = embedder
         self._store = store
         self._vocabulary = vocabulary
-        self._keywords = KeywordIndex(store)
+        self._keywords = KeywordIndex(store, settings.data_dir / f"{settings.collection}-keywords.npz")
         self._retriever = Retriever(store, embedder, self._keywords, settings.candidates)
         self._extractive = ExtractiveAnswerer(
             self._keywords,
@@ -95,8 +96,14 @@ class Pipeline:
         return self._answering().name
 
     def prepare(self) -> None:
-        """Load the answerer now (a local model takes seconds) rather than at the first question."""
+        """Load the keyword index and the answerer now (seconds on a large corpus, or for a local model) rather
+        than at the first question."""
+        self._keywords.warm()
         self._answering()
+
+    def close(self) -> None:
+        """Save what a restart would otherwise rebuild (the keyword index beside an embedded store)."""
+        self._keywords.save()
 
     def _answering(self) -> Answerer:
         """The answerer, made on first use: ingesting and listing never load a model."""

@@ -94,26 +94,23 @@ class ChunkStore:
 
     def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int, shared: bool = False) -> None:
         self._collection = _open_collection(client, collection, embedder_name, dimension)
-        # On a Chroma server other processes write too: each write stamps a generation they can compare with.
-        self._generations = (
-            client.get_or_create_collection(f"{collection}-generation", embedding_function=None) if shared else None
-        )
+        # Each write stamps a new generation: on a Chroma server other processes compare it with what they indexed;
+        # an embedded store's saved keyword index is used only if it was saved at the current generation.
+        self._generations = client.get_or_create_collection(f"{collection}-generation", embedding_function=None)
+        self._shared = shared
 
     @property
     def shared(self) -> bool:
         """Whether other processes write to this store too (a Chroma server)."""
-        return self._generations is not None
+        return self._shared
 
-    def generation(self) -> str | None:
-        """A stamp that changes with every write by any process (None for an embedded, single-process store)."""
-        if self._generations is None:
-            return None
+    def generation(self) -> str:
+        """A stamp that changes with every write by any process ("" before the first)."""
         got = self._generations.get(ids=["generation"], include=["documents"])
         return str(got["documents"][0]) if got["ids"] else ""
 
     def _stamp(self) -> None:
-        if self._generations is not None:
-            self._generations.upsert(ids=["generation"], embeddings=[[1.0]], documents=[uuid.uuid4().hex])
+        self._generations.upsert(ids=["generation"], embeddings=[[1.0]], documents=[uuid.uuid4().hex])
 
     def count(self) -> int:
         """How many chunks the corpus holds; StoreError when the store does not answer."""

@@ -14,6 +14,7 @@ from rag.documents import load_paths, make_article
 from rag.embed import E5SmallEmbedder
 from rag.pipeline import build
 from rag.store import ChunkStore
+from rag.store_lock import release_store
 from rag.terms import index_terms, terms
 from rag.types import Article
 from tests.conftest import SEEDS
@@ -73,6 +74,7 @@ class CountingReads(ChunkStore):
 
 def test_written_and_deleted_articles_are_searchable_without_a_rebuild(tmp_path: Path, real_embedder: E5SmallEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("rag.pipeline.ChunkStore", CountingReads)
+    CountingReads.scans = 0
     pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), real_embedder)
     pipeline.ingest(make_article(id="dam", title="Dam", text="The Koral dam will be finished in 2029, engineers said."))
     assert "Koral" in pipeline.ask("When will the Koral dam be finished?").answer
@@ -84,3 +86,33 @@ def test_written_and_deleted_articles_are_searchable_without_a_rebuild(tmp_path:
     assert all(p.document.id != "dam" for p in pipeline.retrieve("Koral dam engineers"))
     assert pipeline.ask("When will the Koral dam be finished?").refused
     assert CountingReads.scans == 1, "a write or a delete made the keyword index re-read the whole store"
+
+
+def test_a_restart_loads_the_saved_index_and_a_stale_one_is_rebuilt(tmp_path: Path, real_embedder: E5SmallEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rag.pipeline.ChunkStore", CountingReads)
+    CountingReads.scans = 0
+    settings = Settings(data_dir=tmp_path / "data", answerer="extractive")
+    question = "How many miners does the Tesvik copper mine employ?"
+    first = build(settings, real_embedder)
+    first.ingest(make_article(id="mine", title="Mine", text="The Tesvik copper mine employs 4,100 miners."))
+    first.prepare()  # builds from the store (1 scan) and saves
+    first.ingest(make_article(id="port", title="Port", text="The Velka port handled 900 ships in 2025."))
+    first.close()  # saves again: the saved index includes the port
+    expected = [p.chunk.id for p in first.retrieve(question)]
+    del first
+    release_store(settings.data_dir)
+    assert CountingReads.scans == 1
+
+    second = build(settings, real_embedder)
+    second.prepare()
+    assert CountingReads.scans == 1, "the saved index was not used"
+    assert [p.chunk.id for p in second.retrieve(question)] == expected
+    assert second.retrieve("Velka port ships")[0].document.id == "port"
+    second.ingest(make_article(id="dam", title="Dam", text="The Koral dam opened."))  # not saved: no close()
+    del second
+    release_store(settings.data_dir)
+
+    third = build(settings, real_embedder)
+    third.prepare()
+    assert CountingReads.scans == 2, "a saved index older than the store was used"
+    assert third.retrieve("Koral dam")[0].document.id == "dam"
