@@ -7,6 +7,7 @@ from rag.config import Settings
 from rag.documents import make_article
 from rag.embed import E5SmallEmbedder
 from rag.errors import EmptyIndex, IndexMismatch, InvalidInput, NotFound
+from rag.answer import PREMISE_CORRECTION
 from rag.pipeline import Pipeline, build
 from rag.store import ChunkStore, DocumentWrite, open_persistent_client
 from rag.types import Filters
@@ -199,3 +200,16 @@ def test_a_failing_article_in_a_folder_does_not_stop_the_others(tmp_path: Path, 
     assert sorted(r.title for r in results) == ["Story a", "Story b", "Story c"]
     assert [f.source for f in failures] == ["Story p"] and "simulated model failure" in failures[0].reason
     assert len(pipeline.documents()) == 3
+
+
+def test_a_question_built_on_a_wrong_figure_gets_the_articles_figure_not_a_refusal(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="bridge", title="Tamar crossing turns 25", text=(
+        "The Tamar suspension bridge opened to traffic in 1998 after four years of construction. "
+        "It cost 40 million pounds, paid for by a regional toll. "
+        "Engineers say its cables will need replacing within a decade.")))
+    corrected = pipeline.ask("Why did the Tamar suspension bridge open to traffic in 2005?")
+    assert not corrected.refused
+    assert corrected.answer.startswith(PREMISE_CORRECTION) and "1998" in corrected.answer and "2005" not in corrected.answer
+    assert "1998" in corrected.citations[0].quote
+    # a figure the articles lack, about something they do not cover, is still refused
+    assert pipeline.ask("How many cyclists crossed the Tamar bridge in 2005?").refused
