@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(200, ge=32, le=500, description="Target chunk size in model tokens.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     candidates: int = Field(30, ge=5, le=500, description="Candidates per retriever before fusion.")
+    hnsw_ef_search: int = Field(
+        200, ge=10, le=2000, description="Breadth of Chroma's HNSW search: higher finds more of the exact nearest chunks, slower."
+    )
 
     refusal_min_dense: float = Field(
         0.80, description="Best passage's cosine similarity below this: the articles don't say."

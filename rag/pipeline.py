@@ -321,7 +321,7 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
     embedder = embedder or E5SmallEmbedder(threads=settings.embed_threads)
     shared = settings.chroma_url is not None
     client = open_server_client(settings.chroma_url) if settings.chroma_url else open_persistent_client(settings.data_dir)
-    store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension, shared=shared)
+    store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension, shared=shared, ef_search=settings.hnsw_ef_search)
     vocabulary = Vocabulary(TermStore(client, settings.collection, embedder.name, embedder.dimension), embedder, settings.synonym_min_similarity)
     if settings.answerer == "extractive" and generator is None:
         return Pipeline(settings, embedder, store, vocabulary)

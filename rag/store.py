@@ -92,8 +92,15 @@ def _open_collection(client: Any, name: str, embedder_name: str, dimension: int)
 class ChunkStore:
     """The chunks of one corpus in one Chroma collection; writes of one article are all-or-nothing per call."""
 
-    def __init__(self, client: Any, collection: str, embedder_name: str, dimension: int, shared: bool = False) -> None:
+    def __init__(
+        self, client: Any, collection: str, embedder_name: str, dimension: int, shared: bool = False, ef_search: int = 200
+    ) -> None:
         self._collection = _open_collection(client, collection, embedder_name, dimension)
+        # HNSW's search breadth: Chroma's default of 100 found 93.5% of the exact top 30 among 100k clustered vectors,
+        # 200 found 99.7% for +0.24 ms a query (bench/, 2-core machine). Applied to existing collections too.
+        hnsw = (self._collection.configuration or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") != ef_search:
+            self._collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
         # Each write stamps a new generation: on a Chroma server other processes compare it with what they indexed;
         # an embedded store's saved keyword index is used only if it was saved at the current generation.
         self._generations = client.get_or_create_collection(f"{collection}-generation", embedding_function=None)

@@ -213,3 +213,10 @@ def test_a_question_built_on_a_wrong_figure_gets_the_articles_figure_not_a_refus
     assert "1998" in corrected.citations[0].quote
     # a figure the articles lack, about something they do not cover, is still refused
     assert pipeline.ask("How many cyclists crossed the Tamar bridge in 2005?").refused
+
+
+def test_the_vector_index_searches_with_the_configured_breadth_also_on_an_existing_collection(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+    client = open_persistent_client(tmp_path / "data")
+    ChunkStore(client, "news", real_embedder.name, real_embedder.dimension, ef_search=100)
+    ChunkStore(client, "news", real_embedder.name, real_embedder.dimension, ef_search=300)
+    assert client.get_collection("news").configuration["hnsw"]["ef_search"] == 300
