@@ -88,7 +88,9 @@ def ingest(
     settings = _settings()
     with _clear_errors():
         pipeline = _pipeline(settings)
+        pipeline.prepare(answerer=False)
         results, failures = _with_progress("ingesting", lambda update: pipeline.ingest_paths(paths, update))
+        pipeline.close()
     counts = {status: sum(1 for r in results if r.status == status) for status in ("created", "updated", "unchanged")}
     if as_json:
         out.print_json(data=_jsonable({**counts, "failed": len(failures), "documents": [asdict(r) for r in results], "failures": [asdict(f) for f in failures]}))

@@ -95,11 +95,13 @@ class Pipeline:
         """Who writes this pipeline's answers (loads the answerer)."""
         return self._answering().name
 
-    def prepare(self) -> None:
-        """Load the keyword index and the answerer now (seconds on a large corpus, or for a local model) rather
-        than at the first question."""
+    def prepare(self, answerer: bool = True) -> None:
+        """Load the keyword index (and the answerer) now, seconds on a large corpus or for a local model, rather
+        than at the first question. Before an ingest, it lets every write update the index in place, so `close`
+        saves an index that is current and the next start loads it instead of re-reading the store."""
         self._keywords.warm()
-        self._answering()
+        if answerer:
+            self._answering()
 
     def close(self) -> None:
         """Save what a restart would otherwise rebuild (the keyword index beside an embedded store)."""

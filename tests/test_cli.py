@@ -1,6 +1,10 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -54,3 +58,18 @@ def test_misspelt_setting_fails_loudly(env: Path, monkeypatch: pytest.MonkeyPatc
 def test_eval_refuses_an_unknown_answerer(env: Path) -> None:
     result = runner.invoke(app, ["eval", "--answerer", "oracle"])
     assert result.exit_code == 2 and "--answerer must be extractive, local or openai" in result.output
+
+
+def test_ingest_leaves_a_current_keyword_index_for_the_next_start(tmp_path: Path) -> None:
+    from rag.store import open_persistent_client
+    from rag.store_lock import release_store
+
+    data = tmp_path / "data"
+    env = {**os.environ, "RAG_DATA_DIR": str(data)}
+    done = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(SEEDS)], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    saved = np.load(data / "news-keywords.npz")
+    meta = json.loads(saved["meta"].tobytes())
+    generation = open_persistent_client(data).get_collection("news-generation").get(ids=["generation"], include=["documents"])["documents"][0]
+    release_store(data)
+    assert meta["generation"] == generation and len(meta["entries"]) == len(saved["lengths"]) > 0
