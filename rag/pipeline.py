@@ -191,42 +191,42 @@ class Pipeline:
             self._check_folder()
             stored = self._store.chunk_hashes_of(ids)
             results: list[IngestResult] = []
-            pending: list[tuple[Article, str, list[Chunk], dict[str, str]]] = []
+            pending: list[_Pending] = []
             for article in articles:
                 digest, existing = content_hash(article), stored.get(article.id, {})
                 if existing and _is_whole(article.id, existing, digest):
                     results.append(IngestResult(article.id, article.title, "unchanged", len(existing)))
                 else:
                     chunks = chunk_article(article, self._embedder.count_tokens, self.settings.chunk_tokens)
-                    pending.append((article, digest, chunks, existing))
+                    pending.append(_Pending(article, digest, chunks, existing))
                     results.append(IngestResult(article.id, article.title, "updated" if existing else "created", len(chunks)))
             if pending:
                 writes = self._embedded(pending)
                 self._store.write_documents(writes)
                 self._keywords.written(writes)
-                self._vocabulary.learn("\n".join(f"{article.title}\n{article.text}" for article, *_ in pending))
+                self._vocabulary.learn("\n".join(f"{p.article.title}\n{p.article.text}" for p in pending))
         return results
 
-    def _embedded(self, pending: list[tuple[Article, str, list[Chunk], dict[str, str]]]) -> list[DocumentWrite]:
+    def _embedded(self, pending: list["_Pending"]) -> list[DocumentWrite]:
         """Chunk and sentence vectors of these articles (two model calls in all), as the store's writes."""
-        chunk_texts = [f"{article.title}\n{chunk.text.strip()}" for article, _, chunks, _ in pending for chunk in chunks]
+        chunk_texts = [f"{p.article.title}\n{chunk.text.strip()}" for p in pending for chunk in p.chunks]
         sentence_texts = [
-            f"{article.title}\n{article.text[a:b]}" for article, _, chunks, _ in pending for chunk in chunks for a, b in chunk.sentences
+            f"{p.article.title}\n{p.article.text[a:b]}" for p in pending for chunk in p.chunks for a, b in chunk.sentences
         ]
         try:
             vectors = self._embedder.embed_passages(chunk_texts)
             flat = self._embedder.embed_passages(sentence_texts)
         except (RuntimeError, ValueError, MemoryError, OSError) as exc:  # the model's own failures
-            titles = ", ".join(repr(article.title) for article, *_ in pending)
+            titles = ", ".join(repr(p.article.title) for p in pending)
             raise EmbeddingFailed(f"embedding {titles} failed ({exc}); the stored versions are unchanged") from exc
-        all_chunks = [chunk for _, _, chunks, _ in pending for chunk in chunks]
-        per_chunk = np.split(flat, np.cumsum([len(chunk.sentences) for chunk in all_chunks])[:-1])
+        per_chunk = np.split(flat, np.cumsum([len(chunk.sentences) for p in pending for chunk in p.chunks])[:-1])
         writes, at = [], 0
-        for article, digest, chunks, existing in pending:
-            info = DocumentInfo(article.id, article.title, article.url, article.published, article.source, len(chunks), digest)
-            stale = sorted(set(existing) - {chunk.id for chunk in chunks})
-            writes.append(DocumentWrite(info, chunks, vectors[at : at + len(chunks)], per_chunk[at : at + len(chunks)], stale))
-            at += len(chunks)
+        for p in pending:
+            a = p.article
+            info = DocumentInfo(a.id, a.title, a.url, a.published, a.source, len(p.chunks), p.digest)
+            stale = sorted(set(p.existing) - {chunk.id for chunk in p.chunks})
+            writes.append(DocumentWrite(info, p.chunks, vectors[at : at + len(p.chunks)], per_chunk[at : at + len(p.chunks)], stale))
+            at += len(p.chunks)
         return writes
 
     def ingest_paths(
@@ -296,6 +296,16 @@ def clean_question(question: str, max_chars: int) -> str:
     if len(cleaned) > max_chars:
         raise InvalidInput(f"the question is {len(cleaned)} characters long; the limit is {max_chars}")
     return cleaned
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An article to embed and store: its content hash, its chunks, and its stored chunks' hashes (if any)."""
+
+    article: Article
+    digest: str
+    chunks: list[Chunk]
+    existing: dict[str, str]
 
 
 def _batches(articles: Sequence[Article]) -> Iterator[list[Article]]:

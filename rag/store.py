@@ -105,6 +105,7 @@ class ChunkStore:
         # an embedded store's saved keyword index is used only if it was saved at the current generation.
         self._generations = client.get_or_create_collection(f"{collection}-generation", embedding_function=None)
         self._shared = shared
+        self._known_generation: str | None = None
 
     @property
     def shared(self) -> bool:
@@ -112,12 +113,18 @@ class ChunkStore:
         return self._shared
 
     def generation(self) -> str:
-        """A stamp that changes with every write by any process ("" before the first)."""
+        """A stamp that changes with every write by any process ("" before the first). An embedded store has one
+        writer, this process, so it is read once and then known."""
+        if self._known_generation is not None and not self._shared:
+            return self._known_generation
         got = self._generations.get(ids=["generation"], include=["documents"])
-        return str(got["documents"][0]) if got["ids"] else ""
+        self._known_generation = str(got["documents"][0]) if got["ids"] else ""
+        return self._known_generation
 
     def _stamp(self) -> None:
-        self._generations.upsert(ids=["generation"], embeddings=[[1.0]], documents=[uuid.uuid4().hex])
+        stamp = uuid.uuid4().hex
+        self._generations.upsert(ids=["generation"], embeddings=[[1.0]], documents=[stamp])
+        self._known_generation = stamp
 
     def count(self) -> int:
         """How many chunks the corpus holds; StoreError when the store does not answer."""
