@@ -12,6 +12,7 @@ import numpy as np
 from rag.answer import ExtractiveAnswerer
 from rag.chunk import chunk_article
 from rag.clean import normalize_unicode
+from rag.compound import combined, parts_of
 from rag.config import Settings
 from rag.conversation import Turn
 from rag.documents import content_hash, load_paths
@@ -156,7 +157,9 @@ class Pipeline:
         if not passages and self._store.count() == 0:
             raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
         retrieved = time.perf_counter()
-        events = self._answering().stream(question, passages) if stream_text else iter([self._final(question, passages)])
+        events = self._compound(question, top_k, filters)
+        if events is None:
+            events = self._answering().stream(question, passages) if stream_text else iter([self._final(question, passages)])
         for event in events:
             if event.answer is None:
                 yield event
@@ -168,6 +171,21 @@ class Pipeline:
                 "total": round((done - started) * 1000, 2),
             }
             yield replace(event, answer=replace(event.answer, timings_ms=timings, question=question))
+
+    def _compound(self, question: str, top_k: int | None, filters: Filters | None) -> Iterator[StreamEvent] | None:
+        """For a question asking two things ("Where are the N7 and the new Leaf built?"): each part retrieved and
+        answered on its own, as one answer, when every part is answered; None otherwise (the question is then
+        answered whole, which refuses it if no passage answers all of it)."""
+        parts = parts_of(question)
+        if not parts:
+            return None
+        found = [(part, self.retrieve(part, top_k, filters)) for part in parts]
+        answers = [self._answering().answer(part, passages) for part, passages in found]
+        if any(answer.refused for answer in answers):
+            return None
+        answer = combined(question, answers)
+        passages = tuple({p.chunk.id: p for _, retrieved in found for p in retrieved}.values())
+        return iter([StreamEvent("passages", passages=passages), StreamEvent("delta", text=answer.answer), StreamEvent("final", passages=passages, answer=answer)])
 
     def _final(self, question: str, passages: list[Passage]) -> StreamEvent:
         return StreamEvent("final", passages=tuple(passages), answer=self._answering().answer(question, passages))

@@ -24,8 +24,8 @@ _NUMBER_NOUNS = (
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.NUMBER, re.compile(rf"\bhow (many|much|big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
     (AnswerKind.DATE, re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date|time)\b|\bsince when\b", re.I)),
-    (AnswerKind.NAME, re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (company|firm|person|brand|carmaker|car maker|automaker|group|organi[sz]ation|partner|team|party|minister|official)\b", re.I)),
-    (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (country|city|region|province|state|town|place|plant|factory|market)s?\b", re.I)),
+    (AnswerKind.NAME, re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (compan(y|ies)|firms?|persons?|people|brands?|carmakers?|car makers?|automakers?|groups?|organi[sz]ations?|partners?|teams?|part(y|ies)|ministers?|officials?)\b", re.I)),
+    (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (countr(y|ies)|cit(y|ies)|region|province|state|town|place|plant|factor(y|ies)|market)s?\b", re.I)),
 )
 _QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have", "tell", "and", "but", "so", "i"}
 _NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'&.-]*[\w]|(?<![\w’'])[A-Z](?![\w])")
@@ -39,6 +39,7 @@ _HAS_DATE = re.compile(
 )
 
 
+_CALENDAR = re.compile(rf"{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
 _PLACE_LOOSE = re.compile(r"\b(next door|nearby|abroad|overseas|locally|here|there)\b")
 
 
@@ -82,7 +83,8 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
     if kind is AnswerKind.DATE:
         return bool(_HAS_DATE.search(sentence))
     if kind is AnswerKind.PLACE:
-        return bool(_PLACE_LOOSE.search(sentence)) or any(name not in question_names for name in names_in(sentence))
+        places = (name for name in names_in(sentence) if name not in question_names and not _CALENDAR.fullmatch(name))
+        return bool(_PLACE_LOOSE.search(sentence)) or any(places)
     if kind is AnswerKind.NAME:
         return any(name not in question_names for name in names_in(sentence))
     return True

@@ -1,0 +1,78 @@
+"""Questions asking two things: split into parts, each answered from its own article, or refused as a whole."""
+
+import pytest
+
+from rag.compound import parts_of
+from rag.documents import make_article
+from rag.pipeline import Pipeline
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("Which EV models is Nissan betting on in China and in the UK?", ("Which EV models is Nissan betting on in China?", "Which EV models is Nissan betting on in the UK?")),
+        ("In which cities are the N7 and the new Leaf built?", ("In which cities are the N7 built?", "In which cities are the new Leaf built?")),
+        ("What stake do NCIC and Dongfeng hold?", ("What stake do NCIC hold?", "What stake do Dongfeng hold?")),
+        ("How many jobs and factories will the carmaker cut?", ("How many jobs will the carmaker cut?", "How many factories will the carmaker cut?")),
+        ("What happened in China and the UK?", ("What happened in China?", "What happened in the UK?")),
+    ],
+)
+def test_a_question_joining_two_things_is_asked_about_each(question: str, parts: tuple[str, str]) -> None:
+    assert parts_of(question) == parts
+
+
+def test_two_questions_in_one_are_split_and_the_second_keeps_the_first_ones_subject() -> None:
+    first, second = parts_of("Who leads Nissan and what did he say?")
+    assert first == "Who leads Nissan?"
+    assert second.startswith("What did he say?") and "Nissan" in second
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the venture between Nissan and Dongfeng called?",  # one relation between two names
+        "How many ships did the Alpha, Beta and Gamma harbours handle?",  # a list: left whole
+        "What did the minister announce?",
+        "And what about the price?",
+    ],
+)
+def test_questions_asking_one_thing_are_not_split(question: str) -> None:
+    assert parts_of(question) == ()
+
+
+def _two_factories(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="tram", title="Vela tram enters service", text=(
+        "The Vela tram, the city's first low-floor model, entered service on Monday. "
+        "It is assembled at the Korsberg plant in Malmo, which employs 900 people. "
+        "Fares stay unchanged this year.")))
+    pipeline.ingest(make_article(id="ferry", title="Orbit ferry launched", text=(
+        "The Orbit electric ferry was launched this week after two years of trials. "
+        "The vessel is built at the Hanko shipyard in Turku, the yard's largest order to date. "
+        "It will carry 600 passengers between the islands.")))
+
+
+def test_each_part_is_answered_from_its_own_article_and_cited(pipeline: Pipeline) -> None:
+    _two_factories(pipeline)
+    whole = "In which cities are the Vela tram and the Orbit ferry built?"
+    answer = pipeline.ask(whole)
+    assert not answer.refused
+    assert "Malmo" in answer.answer and "Turku" in answer.answer
+    assert [c.document_id for c in answer.citations] == ["tram", "ferry"]
+    assert "[1]" in answer.answer and "[2]" in answer.answer
+    assert answer.question == whole
+    assert all(pipeline.document(c.document_id).text[c.start : c.end] == c.quote for c in answer.citations)
+
+
+def test_a_part_the_articles_do_not_answer_leaves_the_whole_question_refused(pipeline: Pipeline) -> None:
+    _two_factories(pipeline)
+    assert pipeline.ask("In which cities are the Vela tram and the Zephyr bus built?").refused
+
+
+def test_parts_answered_by_one_sentence_cite_it_once(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="jv", title="Venture formed", text=(
+        "Under the deal, Arlo Motors will hold a 55 per cent stake in the venture and Benning Steel the remaining 45 per cent. "
+        "The venture will start production next spring.")))
+    answer = pipeline.ask("What stakes will Arlo Motors and Benning Steel hold?")
+    assert not answer.refused
+    [citation] = answer.citations
+    assert "55 per cent" in citation.quote and answer.answer.count("[1]") == 1
