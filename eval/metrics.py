@@ -34,6 +34,7 @@ class Observation:
     citations: tuple[CitedPassage, ...]
     retrieved: tuple[str, ...]
     latency_ms: float
+    error: str | None = None
 
 
 @dataclass
@@ -61,7 +62,10 @@ class Verdict:
 def judge(question: EvalQuestion, seen: Observation) -> Verdict:
     """Score one observation against the question's aliases, evidence and type."""
     notes: list[str] = []
-    if question.expects_refusal:
+    if seen.error:
+        correct = False
+        notes.append(f"no answer: {seen.error}")
+    elif question.expects_refusal:
         correct = seen.refused
         if not correct:
             notes.append("answered a question the articles do not answer")

@@ -10,6 +10,7 @@ from eval.dataset import EvalQuestion
 from eval.metrics import CitedPassage, Observation, Verdict, judge
 from rag.errors import UpstreamError
 
+MAX_FAILURES_IN_A_ROW = 3
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.toml")
 DEFAULT_DATASET = Path(__file__).parent / "datasets" / "seeds.jsonl"
 
@@ -68,10 +69,21 @@ class HttpTarget:
 def run(
     questions: Sequence[EvalQuestion], target: Target, on_progress: Callable[[int, int], None] | None = None
 ) -> list[Verdict]:
-    """Judge every question's answer, in order."""
+    """Judge every question's answer, in order. A question the system fails to answer (the model timed out, the
+    service erred) is scored wrong and the run goes on; UpstreamError when several fail in a row."""
     verdicts = []
+    failed_in_a_row = 0
     for done, question in enumerate(questions, start=1):
-        verdicts.append(judge(question, target.observe(question.question)))
+        started = time.perf_counter()
+        try:
+            seen = target.observe(question.question)
+            failed_in_a_row = 0
+        except UpstreamError as exc:
+            failed_in_a_row += 1
+            if failed_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                raise UpstreamError(f"{failed_in_a_row} questions in a row got no answer, the last: {exc}") from exc
+            seen = Observation("", False, (), (), (time.perf_counter() - started) * 1000, error=str(exc))
+        verdicts.append(judge(question, seen))
         if on_progress:
             on_progress(done, len(questions))
     return verdicts

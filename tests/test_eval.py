@@ -6,7 +6,7 @@ from eval.dataset import EvalQuestion, load_dataset
 from eval.match import contains, normalize
 from eval.metrics import CitedPassage, Observation, evidence_rank, judge, percentile, rate, summarize, unsupported_claims
 from eval.run import DEFAULT_DATASET, PipelineTarget, failed_thresholds, load_thresholds, run
-from rag.errors import InvalidInput
+from rag.errors import InvalidInput, UpstreamError
 from rag.pipeline import Pipeline
 
 Q_ANSWER = EvalQuestion("a", "What stake will NCIC hold?", ("60 per cent",), "answerable", must_not=("40",), evidence=("remaining 60 per cent",))
@@ -199,3 +199,26 @@ def test_the_llm_judge_grades_answers_and_reports_its_agreement_with_the_matcher
     assert report.disagreements == ("w: matcher miss, judge right",)
     sent = json.loads(route.calls[1].request.content)["messages"][1]["content"]
     assert "Accepted answers: 40 per cent" in sent and "two-fifths" in sent
+
+
+class FailsOn:
+    """A target whose answers fail (as a timed-out model does) for the given questions."""
+
+    def __init__(self, failing: set[str]) -> None:
+        self._failing = failing
+
+    def observe(self, question: str) -> Observation:
+        if question in self._failing:
+            raise UpstreamError("the model did not answer within 30 s")
+        return _seen("60 per cent", cited="the remaining 60 per cent")
+
+
+def test_a_question_without_an_answer_is_scored_wrong_and_the_run_goes_on() -> None:
+    verdicts = run([Q_ANSWER, Q_REFUSE, Q_ANSWER], FailsOn({Q_REFUSE.question}))
+    assert [v.correct for v in verdicts] == [True, False, True]
+    assert verdicts[1].notes == ["no answer: the model did not answer within 30 s"]
+
+
+def test_a_run_whose_answers_keep_failing_stops_with_the_reason() -> None:
+    with pytest.raises(UpstreamError, match="3 questions in a row got no answer.*30 s"):
+        run([Q_ANSWER] * 5, FailsOn({Q_ANSWER.question}))
