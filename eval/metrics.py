@@ -11,6 +11,7 @@ from eval.match import contains, normalize
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,.]*\d(?!\w)|(?<![\w.,])\d(?!\w)")
+_POSSESSIVE = re.compile(r"['’]s$")
 _NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'-]*\w")
 # Capitalized only because they open a sentence: not names, so not claims.
 _OPENERS = frozenset("according however yes no overall also meanwhile so thus therefore additionally instead".split())
@@ -106,7 +107,7 @@ def unsupported_claims(answer: str, cited_texts: Sequence[str]) -> list[str]:
     """Numbers and capitalized names in the answer that none of its cited passages contains."""
     text = _MARKER.sub("", answer)
     evidence = normalize(" ".join(cited_texts))
-    names = {m.group() for m in _NAME.finditer(text) if m.group().lower() not in _OPENERS}
+    names = {_POSSESSIVE.sub("", m.group()) for m in _NAME.finditer(text) if m.group().lower() not in _OPENERS}
     claims = {m.group() for m in _NUMBER.finditer(text)} | names
     missing = []
     for claim in sorted(claims):

@@ -16,7 +16,8 @@ from rag.chunk import split_sentences
 from rag.prompt import Evidence
 from rag.terms import STOP_WORDS, terms
 
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Letters then digits ("N7", "A320", "G7") make one name, not a word and a number.
+_TOKEN = re.compile(r"[^\W\d_]+\d[^\W_]*(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _PASSAGE_MENTION = re.compile(
     r"\b(?:(?:according to|as (?:stated|said|mentioned|reported) in|based on|in)\s+)?(?:the\s+)?passages?\s+\[?(\d+(?:\s*(?:,|and)\s*\d+)*)\]?\s*,?\s*",

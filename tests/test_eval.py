@@ -40,6 +40,9 @@ def test_unsupported_claims_are_numbers_and_names_missing_from_citations() -> No
     # A sentence's first word is capitalized without being a name; a real name in that place still counts.
     assert unsupported_claims("According to NCIC, it holds 60 per cent [1]", ["NCIC: the remaining 60 per cent"]) == []
     assert unsupported_claims("Toyota, according to NCIC, holds 60 per cent [1]", ["NCIC: 60 per cent"]) == ["Toyota"]
+    # a name's possessive is the name
+    assert unsupported_claims("The N7's software must change [1]", ["The N7 features software."]) == []
+    assert unsupported_claims("Toyota's software must change [1]", ["The N7 features software."]) == ["Toyota"]
 
 
 def test_retrieval_rank() -> None:

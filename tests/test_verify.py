@@ -93,3 +93,12 @@ def test_a_bare_date_or_a_light_verb_rephrasing_is_supported() -> None:
     assert check("April [1].", text, question="In which month was the N7 introduced?")[0][0] == "supported"
     assert check("The N7 got 10,000 orders [1].", text, question="How many orders did the N7 receive?")[0][0] == "supported"
     assert check("The N7 got 20,000 orders [1].", text, question="How many orders did the N7 receive?")[0][0] == "unsupported"
+
+
+def test_a_model_name_with_digits_is_a_name_and_the_claim_cites_the_sentence_that_says_it() -> None:
+    text = "The N7 went on sale in April. Its software must change abroad because of rules on Chinese AI."
+    # "N7" is not the number 7: the claim is held up by the sentence about the software rules
+    assert check("The N7's software must change abroad because of rules on Chinese AI [1].", text) == [
+        ("supported", "The N7's software must change abroad because of rules on Chinese AI.", [(1, 1)])
+    ]
+    assert check("The N8's software must change abroad because of rules on Chinese AI [1].", text)[0][0] == "unsupported"
