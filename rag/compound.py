@@ -5,7 +5,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.conversation import Turn, carry_context
+from rag.question import names_in
 from rag.terms import STOP_WORDS
 from rag.types import Answer, Citation, Verification
 
@@ -32,8 +32,8 @@ def parts_of(question: str) -> tuple[str, ...]:
     if at == 0 or at == len(words) - 1:
         return ()
     if words[at + 1][0].lower() in _QUESTION_STARTS:  # two questions in one: "Who leads Nissan and what did he say?"
-        first, second = f"{body[: words[at][1]].rstrip()}?", body[words[at + 1][1] :]
-        return (first, carry_context([Turn("user", first), Turn("user", f"{second[0].upper()}{second[1:]}?")]))
+        first, second = f"{body[: words[at][1]].rstrip()}?", f"{body[words[at + 1][1]].upper()}{body[words[at + 1][1] + 1 :]}?"
+        return (first, _with_names_of(first, second))
     right_end = _right_conjunct_end(words, at + 1)
     left_start = _left_conjunct_start(words, at, words[at + 1][0].lower())
     if left_start is None:
@@ -42,6 +42,16 @@ def parts_of(question: str) -> tuple[str, ...]:
     right = body[words[at + 1][1] : words[right_end][2]]
     before, after = body[: words[left_start][1]], body[words[right_end][2] :]
     return (f"{before}{left}{after}?", f"{before}{right}{after}?")
+
+
+def _with_names_of(first: str, second: str) -> str:
+    """The second question with the first one's names added when it has none of them ("What did he say?" after
+    "Who leads Nissan?"): only names, as the first question's other words would be asked of the second's answer."""
+    names = set(names_in(first))
+    if not names or names & set(names_in(second)):
+        return second
+    carried = dict.fromkeys(w for w in re.findall(r"[\w’'-]+", first) if w.lower().removesuffix("'s").removesuffix("’s") in names)
+    return f"{second} ({' '.join(carried)})"
 
 
 def _right_conjunct_end(words: list[tuple[str, int, int]], start: int) -> int:
