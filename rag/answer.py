@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.conversation import Turn, carry_context
-from rag.question import QuestionShape, fits_kind, shape_of
+from rag.question import QuestionShape, fits_kind, measure_equivalents, shape_of, states_measure
 from rag.keywords import KeywordIndex
 from rag.terms import content_words, terms
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
@@ -51,6 +51,7 @@ class Candidate:
     fits: bool
     about_names: bool
     has_question_numbers: bool
+    states_measure: bool
 
     def score(self, w: ScoreWeights) -> float:
         return (
@@ -148,7 +149,7 @@ class ExtractiveAnswerer:
         similarity = max(candidate.sentence_similarity, candidate.passage_similarity)
         if similarity < self._min_similarity or not candidate.fits:
             return False
-        if not candidate.about_names or not candidate.has_question_numbers:
+        if not candidate.about_names or not candidate.has_question_numbers or not candidate.states_measure:
             return False
         return candidate.focus_coverage >= self._min_coverage
 
@@ -162,6 +163,8 @@ class ExtractiveAnswerer:
         if not fits_kind(claim, shape.kind, shape.names) or not _about_names(shape.names, lowered):
             return False
         if not _numbers_in(question) <= _numbers_in(lowered):
+            return False
+        if not states_measure(shape.measure, set(terms(text)), terms(shape.measure) if shape.measure else ()):
             return False
         weights = self.term_weights(question)
         focus = _focus(weights, shape)
@@ -184,6 +187,9 @@ class ExtractiveAnswerer:
             if not self._keywords.knows(term) and term in surface:
                 for stem, similarity in self._synonyms(surface[term]).items():
                     found[term][stem] = min(1.0, (similarity - self._synonym_floor) / _SYNONYM_SPAN)
+        measure = shape_of(question).measure
+        for term in terms(measure) if measure else ():
+            found.get(term, {}).update(measure_equivalents(measure))
         return found
 
     def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
@@ -197,6 +203,7 @@ class ExtractiveAnswerer:
         focus = _focus(weights, shape)
         focus_total = sum(focus.values())
         numbers = _numbers_in(question)
+        measure_terms = terms(shape.measure) if shape.measure else ()
         found: list[Candidate] = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
@@ -205,7 +212,8 @@ class ExtractiveAnswerer:
             has_numbers = numbers <= _numbers_in(context)
             passage_similarity = passage.dense_score or max(passage.sentence_scores, default=0.0)
             texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
-            credits = [_credit(equivalents, set(terms(text))) for text in texts]
+            sentence_terms = [set(terms(text)) for text in texts]
+            credits = [_credit(equivalents, own_terms) for own_terms in sentence_terms]
             for index, text in enumerate(texts):
                 own = credits[index]
                 near = dict(own)
@@ -215,6 +223,7 @@ class ExtractiveAnswerer:
                             near[term] = max(near.get(term, 0.0), credit)
                 covered = frozenset(t for t, c in own.items() if c > 0)
                 previous = frozenset(credits[index - 1]) if index else frozenset()
+                around = set().union(*sentence_terms[max(index - 1, 0) : index + 2])
                 focus_coverage = sum(focus[t] * c for t, c in near.items() if t in focus) / focus_total if focus_total else 1.0
                 focus_own = sum(focus[t] * c for t, c in own.items() if t in focus) / focus_total if focus_total else 0.0
                 found.append(
@@ -232,6 +241,7 @@ class ExtractiveAnswerer:
                         fits=fits_kind(text, shape.kind, shape.names),
                         about_names=about_names,
                         has_question_numbers=has_numbers,
+                        states_measure=states_measure(shape.measure, around, measure_terms),
                     )
                 )
         return found

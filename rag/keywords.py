@@ -19,7 +19,7 @@ from rag.terms import index_terms
 from rag.types import Filters
 
 log = logging.getLogger("rag.keywords")
-_SNAPSHOT_VERSION = 1
+_SNAPSHOT_VERSION = 2  # 2: irregular verb forms indexed as their base form
 
 @dataclass(frozen=True)
 class _KeywordEntry:

@@ -21,6 +21,14 @@ _NUMBER_NOUNS = (
     r"stake|share|percentage|proportion|per ?cent|amount|price|cost|value|number|capital|figure|total|sum|"
     r"size|budget|revenue|profit|loss|rate|salary|fine|investment|valuation|population|age"
 )
+# "What stake…", "What is the port's annual profit?": the quantity asked for.
+_MEASURE = re.compile(
+    rf"\b(?:what|which)\s+(?:(?:is|was|are|were)\s+)?(?:(?:the|its|their|his|her)\s+)?(?:[\w’'-]+['’]s\s+)?(?:[\w-]+\s+)?({_NUMBER_NOUNS})\b",
+    re.I,
+)
+# Words that only say a number is wanted ("What number of jobs…"), which any figure answers.
+_GENERIC_MEASURES = frozenset({"number", "figure", "total", "sum", "amount", "size", "value"})
+_PERCENT_MEASURES = frozenset({"stake", "share", "percentage", "proportion", "percent", "per cent", "rate"})
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.NUMBER, re.compile(rf"\bhow (many|much|big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
     (AnswerKind.DATE, re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date|time)\b|\bsince when\b", re.I)),
@@ -49,12 +57,30 @@ class QuestionShape:
 
     kind: AnswerKind
     names: tuple[str, ...]
+    measure: str | None = None
 
 
 def shape_of(question: str) -> QuestionShape:
-    """Classify a question and pick out its names (capitalized words past the first, and acronyms)."""
+    """Classify a question and pick out its names (capitalized words past the first, and acronyms) and the
+    quantity it asks for, if named ("profit" in "What is the port's annual profit?")."""
+    measure = _MEASURE.search(question)
     kind = next((kind for kind, pattern in _KIND_PATTERNS if pattern.search(question)), AnswerKind.ANY)
-    return QuestionShape(kind, names_in(question))
+    if measure and kind is AnswerKind.ANY:
+        kind = AnswerKind.NUMBER
+    asked = measure.group(1).lower() if measure else None
+    return QuestionShape(kind, names_in(question), None if asked in _GENERIC_MEASURES else asked)
+
+
+def measure_equivalents(measure: str | None) -> dict[str, float]:
+    """Index terms that state the asked quantity in other words: a stake or share is given as a percentage."""
+    return {"percent": 1.0} if measure in _PERCENT_MEASURES else {}
+
+
+def states_measure(measure: str | None, text_terms: set[str], measure_terms: tuple[str, ...]) -> bool:
+    """Whether a text names the quantity a question asks for, or states it in other words."""
+    if measure is None:
+        return True
+    return all(t in text_terms for t in measure_terms) or any(t in text_terms for t in measure_equivalents(measure))
 
 
 def names_in(text: str) -> tuple[str, ...]:

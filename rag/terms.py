@@ -17,6 +17,23 @@ _TOKEN = re.compile(
 )
 
 
+# News tells what happened in the past tense, questions ask with "did" and the base form ("Why did volumes fall?"
+# of "volumes fell"); a stemmer leaves irregular forms apart, so they are mapped to their base first.
+_IRREGULAR_VERBS = """
+    arise arose arisen|become became|begin began begun|bear bore borne|beat beaten|bid|break broke broken|
+    bring brought|build built|buy bought|catch caught|choose chose chosen|come came|cost|cut|deal dealt|
+    draw drew drawn|drive drove driven|eat ate eaten|fall fell fallen|feel felt|fight fought|find found|flee fled|
+    fly flew flown|forbid forbade forbidden|forecast|foresee foresaw foreseen|forget forgot forgotten|
+    freeze froze frozen|get got gotten|give gave given|go went gone|grow grew grown|hang hung|hear heard|
+    hide hid hidden|hit|hold held|hurt|keep kept|know knew known|lay laid|lead led|leave left|lend lent|lie lain|
+    lose lost|make made|mean meant|meet met|overtake overtook overtaken|pay paid|put|quit|rise rose risen|
+    run ran|see saw seen|seek sought|sell sold|send sent|set|shake shook shaken|shed|shoot shot|show shown|
+    shrink shrank shrunk|shut|sink sank sunk|sit sat|slide slid|speak spoke spoken|spend spent|split|spread|
+    stand stood|steal stole stolen|stick stuck|strike struck|swear swore sworn|swing swung|take took taken|
+    teach taught|tear tore torn|think thought|throw threw thrown|understand understood|undertake undertook undertaken|
+    wake woke woken|wear wore worn|win won|withdraw withdrew withdrawn|withhold withheld|write wrote written
+"""
+_BASE_FORMS = {form: forms.split()[0] for forms in _IRREGULAR_VERBS.split("|") for form in forms.split()[1:]}
 _UNIT_SUFFIX = re.compile(r"(?P<number>\d+(?:[.,]\d+)*)(?P<unit>m|mn|bn|b|k|tn)")
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 _UNITS = {"m": "million", "mn": "million", "bn": "billion", "b": "billion", "k": "thousand", "tn": "trillion"}
@@ -48,8 +65,8 @@ def words(text: str) -> list[str]:
 
 
 def index_terms(text: str) -> tuple[str, ...]:
-    """Index terms of `text`: stems of its non-stop words, and its numbers."""
-    kept = [w for w in words(text) if w not in STOP_WORDS]
+    """Index terms of `text`: stems of its non-stop words (irregular verb forms as their base), and its numbers."""
+    kept = [_BASE_FORMS.get(w, w) for w in words(text) if w not in STOP_WORDS]
     return tuple(_stemmer().stemWords(kept)) if kept else ()
 
 
@@ -61,6 +78,6 @@ def content_words(text: str) -> dict[str, str]:
     """Stem -> first surface word, for the alphabetic non-stop words of `text` (the vocabulary of synonyms)."""
     found: dict[str, str] = {}
     kept = [w for w in words(text) if w.isalpha() and len(w) > 2 and w not in STOP_WORDS]
-    for word, stem in zip(kept, _stemmer().stemWords(kept) if kept else [], strict=True):
+    for word, stem in zip(kept, _stemmer().stemWords([_BASE_FORMS.get(w, w) for w in kept]) if kept else [], strict=True):
         found.setdefault(stem, word)
     return found

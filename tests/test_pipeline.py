@@ -220,3 +220,27 @@ def test_the_vector_index_searches_with_the_configured_breadth_also_on_an_existi
     ChunkStore(client, "news", real_embedder.name, real_embedder.dimension, ef_search=100)
     ChunkStore(client, "news", real_embedder.name, real_embedder.dimension, ef_search=300)
     assert client.get_collection("news").configuration["hnsw"]["ef_search"] == 300
+
+
+def test_a_question_in_the_base_form_finds_the_articles_past_tense(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="deal", title="Grocer changes hands", text=(
+        "Menzies Group bought Harlow Foods in 2019 and paid 80 million pounds for it. "
+        "Shoppers can still buy its own-brand bread in forty towns. "
+        "Staff pay will rise next year.")))
+    # "buy" and "pay" are words of the article too: only their past forms' base form links the question to the answer
+    bought = pipeline.ask("Who did Menzies Group buy?")
+    assert not bought.refused and "Harlow Foods" in bought.answer
+    paid = pipeline.ask("How much did Menzies Group pay for Harlow Foods?")
+    assert not paid.refused and "80 million" in paid.answer
+
+
+def test_a_question_asking_for_a_quantity_no_sentence_names_is_refused(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="port", title="Port volumes fall", text=(
+        "Cargo handled at the port fell 4.2 per cent last year to 436 million tonnes, the port authority said. "
+        "Under a new deal, Arlo Shipping will hold 55 per cent of the container terminal.")))
+    assert "436 million" in pipeline.ask("How much cargo did the port handle last year?").answer
+    # a figure is there, but not a profit: no sentence says what the profit was
+    assert pipeline.ask("What is the port's annual profit?").refused
+    # a stake is stated as a percentage
+    stake = pipeline.ask("What stake will Arlo Shipping hold in the terminal?")
+    assert not stake.refused and "55 per cent" in stake.answer
