@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.config import Settings
+from rag.documents import make_article
 from rag.pipeline import Pipeline, build
 from tests.conftest import NCIC_QUESTION, CountingEmbedder
 from tests.servers import app_in_thread
@@ -313,3 +314,25 @@ def test_empty_or_over_long_questions_never_reach_the_model(llm_app: tuple[Pipel
     assert client.post("/v1/ask", json={"question": "Why? " * 1000}).status_code == 422
     assert client.post("/v1/chat", json={"messages": [{"role": "user", "content": " "}]}).status_code == 422
     assert route.call_count == 0
+
+
+PORT = (
+    "Cargo handled at the Port of Rotterdam fell 4.2 per cent last year to 436 million tonnes, the port authority said "
+    "on Thursday, as shipping lines diverted vessels away from the Red Sea. Chief executive Boudewijn Siemons said "
+    "container traffic held up better than bulk cargo, which suffered from lower demand for coal in Germany. "
+    "The authority plans to invest 1.2 billion euros over the next five years in new quays."
+)
+
+
+@respx.mock
+def test_a_true_sentence_far_from_the_question_does_not_pad_the_answer(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    pipeline = build(openai_settings(tmp_path / "data"), embedder)
+    pipeline.ingest(make_article(id="port", title="Rotterdam port volumes fall", text=PORT))
+    respx.post(COMPLETIONS).mock(return_value=reply(
+        "Cargo handled at the Port of Rotterdam fell 4.2 per cent last year to 436 million tonnes [1]. "
+        "Chief executive Boudewijn Siemons said container traffic held up better than bulk cargo [1]."
+    ))
+    answer = pipeline.ask("Who is the port's chief executive?")
+    assert answer.answer == "Chief executive Boudewijn Siemons said container traffic held up better than bulk cargo. [1]"
+    [citation] = answer.citations
+    assert citation.quote.startswith("Chief executive Boudewijn Siemons")
