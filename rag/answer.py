@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.conversation import Turn, carry_context
-from rag.question import QuestionShape, fits_kind, measure_equivalents, shape_of, states_measure
+from rag.question import QuestionShape, asks_reason, fits_kind, gives_reason, measure_equivalents, shape_of, states_measure
 from rag.keywords import KeywordIndex
 from rag.terms import content_words, terms
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
@@ -32,6 +32,7 @@ class ScoreWeights:
     previous: float = 0.05
     fits: float = 0.05
     rank: float = 0.005
+    reason: float = 1.0  # for "why" questions, a sentence giving a cause or purpose comes first
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Candidate:
     about_names: bool
     has_question_numbers: bool
     states_measure: bool
+    gives_asked_reason: bool = False
 
     def score(self, w: ScoreWeights) -> float:
         return (
@@ -60,6 +62,7 @@ class Candidate:
             + w.coverage * self.coverage
             + w.previous * self.previous_coverage
             + w.fits * self.fits
+            + w.reason * self.gives_asked_reason
             - w.rank * self.rank
         )
 
@@ -103,7 +106,9 @@ class ExtractiveAnswerer:
         without = " ".join(_NUMBER.sub(" ", question).split())
         # Stricter than a plain answer: the sentence must be about at least half of what else the question asks
         # (measured on the seeds: 0.3 let "annual revenue in 2024?" take a sentence about an award year).
-        strict = self.tuned(self._weights, self._min_similarity, max(self._min_coverage, _CORRECTION_MIN_COVERAGE))
+        # The correction states the figure the premise got wrong, not a reason ("Why did it close 50 shops?": 38).
+        weights = replace(self._weights, reason=0.0)
+        strict = self.tuned(weights, self._min_similarity, max(self._min_coverage, _CORRECTION_MIN_COVERAGE))
         alternative = strict.choose(without, strict.candidates(without, passages))
         if alternative.refused or not all(_numbers_in(c.quote) for c in alternative.citations):
             return None
@@ -204,6 +209,7 @@ class ExtractiveAnswerer:
         focus_total = sum(focus.values())
         numbers = _numbers_in(question)
         measure_terms = terms(shape.measure) if shape.measure else ()
+        why = asks_reason(question)
         found: list[Candidate] = []
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
@@ -242,6 +248,7 @@ class ExtractiveAnswerer:
                         about_names=about_names,
                         has_question_numbers=has_numbers,
                         states_measure=states_measure(shape.measure, around, measure_terms),
+                        gives_asked_reason=why and gives_reason(text),
                     )
                 )
         return found

@@ -13,6 +13,7 @@ class AnswerKind(Enum):
     NUMBER = "number"
     DATE = "date"
     NAME = "name"
+    PERSON = "person"
     PLACE = "place"
     ANY = "any"
 
@@ -32,7 +33,8 @@ _PERCENT_MEASURES = frozenset({"stake", "share", "percentage", "proportion", "pe
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.NUMBER, re.compile(rf"\bhow (many|much|big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
     (AnswerKind.DATE, re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date|time)\b|\bsince when\b", re.I)),
-    (AnswerKind.NAME, re.compile(r"^\s*(who|whom|whose)\b|\b(which|what) (compan(y|ies)|firms?|persons?|people|brands?|carmakers?|car makers?|automakers?|groups?|organi[sz]ations?|partners?|teams?|part(y|ies)|ministers?|officials?)\b", re.I)),
+    (AnswerKind.PERSON, re.compile(r"^\s*(who|whom|whose)\b", re.I)),
+    (AnswerKind.NAME, re.compile(r"\b(which|what) (compan(y|ies)|firms?|persons?|people|brands?|carmakers?|car makers?|automakers?|groups?|organi[sz]ations?|partners?|teams?|part(y|ies)|ministers?|officials?|universit(y|ies)|colleges?|schools?|agenc(y|ies)|banks?|clubs?|institutes?|unions?|councils?|courts?|newspapers?|airlines?|regulators?|charit(y|ies)|retailers?|manufacturers?|insurers?|lenders?|investors?|funds?)\b", re.I)),
     (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (countr(y|ies)|cit(y|ies)|region|province|state|town|place|plant|factor(y|ies)|market)s?\b", re.I)),
 )
 _QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have", "tell", "and", "but", "so", "i"}
@@ -48,6 +50,14 @@ _HAS_DATE = re.compile(
 
 
 _CALENDAR = re.compile(rf"{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
+_ASKS_REASON = re.compile(r"^\s*why\b|\b(what|which) (caused|led to|prompted|drove)\b|\breasons? (for|behind)\b", re.I)
+_GIVES_REASON = re.compile(
+    r"\b(because|due to|owing to|as a result|thanks to|blam(e|ed|es|ing)|citing|cited|driven by|caused by|led to|"
+    r"result of|reasons?|in order to|so as to|to avoid|so that|amid|causes?)\b|,\s+as\s+(?!well\b|part\b|of\b|much\b|many\b)",
+    re.I,
+)
+# A capitalized word right after these is a place (or a date), not who did something.
+_AFTER_PLACE_WORD = re.compile(r"\b(in|near|from|across|outside|inside|throughout|around)\s+(the\s+)?([A-Z][\w’'-]*\s*)+")
 _PLACE_LOOSE = re.compile(r"\b(next door|nearby|abroad|overseas|locally|here|there)\b")
 
 
@@ -71,6 +81,16 @@ def shape_of(question: str) -> QuestionShape:
     return QuestionShape(kind, names_in(question), None if asked in _GENERIC_MEASURES else asked)
 
 
+def asks_reason(question: str) -> bool:
+    """Whether a question asks why something happened."""
+    return bool(_ASKS_REASON.search(question))
+
+
+def gives_reason(sentence: str) -> bool:
+    """Whether a sentence states a cause or purpose ("blamed…", "due to…", "…, as lines diverted ships")."""
+    return bool(_GIVES_REASON.search(sentence))
+
+
 def measure_equivalents(measure: str | None) -> dict[str, float]:
     """Index terms that state the asked quantity in other words: a stake or share is given as a percentage."""
     return {"percent": 1.0} if measure in _PERCENT_MEASURES else {}
@@ -81,6 +101,11 @@ def states_measure(measure: str | None, text_terms: set[str], measure_terms: tup
     if measure is None:
         return True
     return all(t in text_terms for t in measure_terms) or any(t in text_terms for t in measure_equivalents(measure))
+
+
+def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
+    """The sentence's names the question does not give, months and weekdays aside."""
+    return [name for name in names_in(sentence) if name not in question_names and not _CALENDAR.fullmatch(name)]
 
 
 def names_in(text: str) -> tuple[str, ...]:
@@ -109,8 +134,9 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
     if kind is AnswerKind.DATE:
         return bool(_HAS_DATE.search(sentence))
     if kind is AnswerKind.PLACE:
-        places = (name for name in names_in(sentence) if name not in question_names and not _CALENDAR.fullmatch(name))
-        return bool(_PLACE_LOOSE.search(sentence)) or any(places)
+        return bool(_PLACE_LOOSE.search(sentence)) or bool(_new_names(sentence, question_names))
     if kind is AnswerKind.NAME:
-        return any(name not in question_names for name in names_in(sentence))
+        return bool(_new_names(sentence, question_names))
+    if kind is AnswerKind.PERSON:  # "Who founded it?" is not answered by "founded in Leeds"
+        return bool(_new_names(_AFTER_PLACE_WORD.sub(" ", sentence), question_names))
     return True

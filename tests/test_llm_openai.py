@@ -336,3 +336,34 @@ def test_a_true_sentence_far_from_the_question_does_not_pad_the_answer(tmp_path:
     assert answer.answer == "Chief executive Boudewijn Siemons said container traffic held up better than bulk cargo. [1]"
     [citation] = answer.citations
     assert citation.quote.startswith("Chief executive Boudewijn Siemons")
+
+
+BAKERY = (
+    "Crumb & Co, the bakery chain founded in Leeds in 1987, will close 38 of its 212 shops by the end of August. "
+    "The company blamed a 15 per cent rise in flour and energy costs and weaker footfall in town centres. "
+    "The chain will keep its central bakery in Wakefield, which supplies every shop each morning. "
+    "Crumb & Co was bought by the private equity firm Harbour Lane Capital in 2021."
+)
+
+
+@pytest.fixture
+def bakery_llm(tmp_path: Path, embedder: CountingEmbedder) -> Pipeline:
+    pipeline = build(openai_settings(tmp_path / "data"), embedder)
+    pipeline.ingest(make_article(id="bakery", title="Bakery chain to close shops", text=BAKERY))
+    return pipeline
+
+
+@respx.mock
+def test_a_why_answer_that_only_restates_the_event_gives_way_to_the_reason(bakery_llm: Pipeline) -> None:
+    respx.post(COMPLETIONS).mock(return_value=reply("Crumb & Co will close 38 of its 212 shops by the end of August [1]."))
+    answer = bakery_llm.ask("Why is Crumb & Co closing shops?")
+    assert "blamed" in answer.answer and answer.verification is not None and answer.verification.fallback
+
+
+@respx.mock
+def test_a_model_sentence_further_from_the_question_than_the_extractive_one_gives_way(bakery_llm: Pipeline) -> None:
+    # true and cited, but about the owner, not where the bakery is
+    respx.post(COMPLETIONS).mock(return_value=reply("Crumb & Co was bought by Harbour Lane Capital in 2021 [1]."))
+    answer = bakery_llm.ask("Where is the chain's central bakery?")
+    assert "Wakefield" in answer.answer and "Harbour Lane" not in answer.answer
+    assert answer.verification is not None and answer.verification.fallback

@@ -244,3 +244,26 @@ def test_a_question_asking_for_a_quantity_no_sentence_names_is_refused(pipeline:
     # a stake is stated as a percentage
     stake = pipeline.ask("What stake will Arlo Shipping hold in the terminal?")
     assert not stake.refused and "55 per cent" in stake.answer
+
+
+BAKERY = (
+    "Crumb & Co, the bakery chain founded in Leeds in 1987, will close 38 of its 212 shops by the end of August. "
+    "The company blamed a 15 per cent rise in flour and energy costs and weaker footfall in town centres. "
+    "Managing director Priya Natarajan said staff would be offered roles in nearby branches. "
+    "The chain will keep its central bakery in Wakefield, which supplies every shop each morning."
+)
+
+
+def test_why_is_answered_by_the_sentence_giving_the_reason_not_the_one_restating_the_event(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="bakery", title="Bakery chain to close shops", text=BAKERY))
+    answer = pipeline.ask("Why is Crumb & Co closing shops?")
+    assert not answer.refused and "blamed" in answer.answer
+    # a false premise inside a why-question is still corrected with the figure, not with the reason
+    corrected = pipeline.ask("Why did Crumb & Co close 50 shops?")
+    assert corrected.answer.startswith(PREMISE_CORRECTION) and "38" in corrected.answer
+
+
+def test_who_is_not_answered_by_a_place_or_a_month(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="bakery", title="Bakery chain to close shops", text=BAKERY))
+    assert pipeline.ask("Who founded Crumb & Co?").refused  # "founded in Leeds … by the end of August" names nobody
+    assert "Natarajan" in pipeline.ask("Who is the managing director of Crumb & Co?").answer
