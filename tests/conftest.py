@@ -15,6 +15,14 @@ from rag.pipeline import Pipeline, build
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 NCIC_QUESTION = "What stake will NCIC hold in the export venture?"
+# A news article unlike the seeds: a why, a who, a where and a false premise to ask of it.
+BAKERY = (
+    "Crumb & Co, the bakery chain founded in Leeds in 1987, will close 38 of its 212 shops by the end of August. "
+    "The company blamed a 15 per cent rise in flour and energy costs and weaker footfall in town centres. "
+    "Managing director Priya Natarajan said staff would be offered roles in nearby branches. "
+    "The chain will keep its central bakery in Wakefield, which supplies every shop each morning. "
+    "Crumb & Co was bought by the private equity firm Harbour Lane Capital in 2021."
+)
 
 
 class CountingEmbedder:

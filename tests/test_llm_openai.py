@@ -16,7 +16,7 @@ from api.app import create_app
 from rag.config import Settings
 from rag.documents import make_article
 from rag.pipeline import Pipeline, build
-from tests.conftest import NCIC_QUESTION, CountingEmbedder
+from tests.conftest import BAKERY, NCIC_QUESTION, CountingEmbedder
 from tests.servers import app_in_thread
 
 BASE = "http://llm.test/v1"
@@ -324,10 +324,16 @@ PORT = (
 )
 
 
+def llm_pipeline_over(data_dir: Path, embedder: CountingEmbedder, title: str, text: str) -> Pipeline:
+    """An OpenAI-answerer pipeline over one article."""
+    pipeline = build(openai_settings(data_dir), embedder)
+    pipeline.ingest(make_article(id=title.split()[0].lower(), title=title, text=text))
+    return pipeline
+
+
 @respx.mock
 def test_a_true_sentence_far_from_the_question_does_not_pad_the_answer(tmp_path: Path, embedder: CountingEmbedder) -> None:
-    pipeline = build(openai_settings(tmp_path / "data"), embedder)
-    pipeline.ingest(make_article(id="port", title="Rotterdam port volumes fall", text=PORT))
+    pipeline = llm_pipeline_over(tmp_path / "data", embedder, "Rotterdam port volumes fall", PORT)
     respx.post(COMPLETIONS).mock(return_value=reply(
         "Cargo handled at the Port of Rotterdam fell 4.2 per cent last year to 436 million tonnes [1]. "
         "Chief executive Boudewijn Siemons said container traffic held up better than bulk cargo [1]."
@@ -338,19 +344,11 @@ def test_a_true_sentence_far_from_the_question_does_not_pad_the_answer(tmp_path:
     assert citation.quote.startswith("Chief executive Boudewijn Siemons")
 
 
-BAKERY = (
-    "Crumb & Co, the bakery chain founded in Leeds in 1987, will close 38 of its 212 shops by the end of August. "
-    "The company blamed a 15 per cent rise in flour and energy costs and weaker footfall in town centres. "
-    "The chain will keep its central bakery in Wakefield, which supplies every shop each morning. "
-    "Crumb & Co was bought by the private equity firm Harbour Lane Capital in 2021."
-)
 
 
 @pytest.fixture
 def bakery_llm(tmp_path: Path, embedder: CountingEmbedder) -> Pipeline:
-    pipeline = build(openai_settings(tmp_path / "data"), embedder)
-    pipeline.ingest(make_article(id="bakery", title="Bakery chain to close shops", text=BAKERY))
-    return pipeline
+    return llm_pipeline_over(tmp_path / "data", embedder, "Bakery chain to close shops", BAKERY)
 
 
 @respx.mock

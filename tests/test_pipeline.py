@@ -11,7 +11,7 @@ from rag.answer import PREMISE_CORRECTION
 from rag.pipeline import Pipeline, build
 from rag.store import ChunkStore, DocumentWrite, open_persistent_client
 from rag.types import Filters
-from tests.conftest import NCIC_QUESTION, SEEDS, CountingEmbedder
+from tests.conftest import BAKERY, NCIC_QUESTION, SEEDS, CountingEmbedder
 
 
 def test_ncic_stake_is_60_per_cent_with_the_exact_sentence_cited(seeded: Pipeline) -> None:
@@ -246,12 +246,6 @@ def test_a_question_asking_for_a_quantity_no_sentence_names_is_refused(pipeline:
     assert not stake.refused and "55 per cent" in stake.answer
 
 
-BAKERY = (
-    "Crumb & Co, the bakery chain founded in Leeds in 1987, will close 38 of its 212 shops by the end of August. "
-    "The company blamed a 15 per cent rise in flour and energy costs and weaker footfall in town centres. "
-    "Managing director Priya Natarajan said staff would be offered roles in nearby branches. "
-    "The chain will keep its central bakery in Wakefield, which supplies every shop each morning."
-)
 
 
 def test_why_is_answered_by_the_sentence_giving_the_reason_not_the_one_restating_the_event(pipeline: Pipeline) -> None:
