@@ -8,6 +8,7 @@ from rag.conversation import Turn, carry_context
 from rag.question import QuestionShape, asks_reason, fits_kind, gives_reason, measure_equivalents, shape_of, states_measure
 from rag.keywords import KeywordIndex
 from rag.terms import content_words, terms
+from rag.thesaurus import related
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 REFUSAL = "The articles don't say: none of the stored articles answers this question."
@@ -188,10 +189,11 @@ class ExtractiveAnswerer:
         surface = content_words(question)
         found: dict[str, dict[str, float]] = {}
         for term in weights:
-            found[term] = {term: 1.0}
+            found[term] = {**related(term), term: 1.0}
             if not self._keywords.knows(term) and term in surface:
                 for stem, similarity in self._synonyms(surface[term]).items():
-                    found[term][stem] = min(1.0, (similarity - self._synonym_floor) / _SYNONYM_SPAN)
+                    credit = min(1.0, (similarity - self._synonym_floor) / _SYNONYM_SPAN)
+                    found[term][stem] = max(credit, found[term].get(stem, 0.0))
         measure = shape_of(question).measure
         for term in terms(measure) if measure else ():
             found.get(term, {}).update(measure_equivalents(measure))

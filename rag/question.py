@@ -49,7 +49,7 @@ _HAS_DATE = re.compile(
 )
 
 
-_CALENDAR = re.compile(rf"{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday")
+_CALENDAR = re.compile(rf"{_MONTHS}|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?")
 _ASKS_REASON = re.compile(r"^\s*why\b|\b(what|which) (caused|led to|prompted|drove)\b|\breasons? (for|behind)\b", re.I)
 _GIVES_REASON = re.compile(
     r"\b(because|due to|owing to|as a result|thanks to|blam(e|ed|es|ing)|citing|cited|driven by|caused by|led to|"

@@ -10,6 +10,7 @@ from rag.errors import EmptyIndex, IndexMismatch, InvalidInput, NotFound
 from rag.answer import PREMISE_CORRECTION
 from rag.pipeline import Pipeline, build
 from rag.store import ChunkStore, DocumentWrite, open_persistent_client
+from rag.thesaurus import related
 from rag.types import Filters
 from tests.conftest import BAKERY, NCIC_QUESTION, SEEDS, CountingEmbedder
 
@@ -261,3 +262,20 @@ def test_who_is_not_answered_by_a_place_or_a_month(pipeline: Pipeline) -> None:
     pipeline.ingest(make_article(id="bakery", title="Bakery chain to close shops", text=BAKERY))
     assert pipeline.ask("Who founded Crumb & Co?").refused  # "founded in Leeds … by the end of August" names nobody
     assert "Natarajan" in pipeline.ask("Who is the managing director of Crumb & Co?").answer
+
+
+def test_news_synonyms_count_for_the_question_word_but_a_role_is_not_answered_by_a_verb(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="bus", title="Kestrel Buses cuts Sunday service", text=(
+        "Kestrel Buses said it would run a reduced timetable of 40 buses an hour on Sundays. "
+        "Its chief executive, Ana Ruiz, blamed a shortage of drivers. "
+        "The company manufactures its own electric buses at a plant in Dunmore.")))
+    assert "Ana Ruiz" in pipeline.ask("Who runs Kestrel Buses?").answer  # "runs": a chief executive
+    assert "Dunmore" in pipeline.ask("Where does Kestrel Buses build its buses?").answer  # "build": manufactures
+    # "run a timetable" says nothing about the chief executive's pay
+    assert pipeline.ask("How much is the chief executive of Kestrel Buses paid?").refused
+
+
+def test_a_role_word_is_not_answered_by_the_verbs_that_ask_for_it() -> None:
+    assert {"chief", "execut", "director"} <= set(related("run"))
+    assert "run" not in related("chief") and "director" not in related("chief")  # a CEO is not the operations director
+    assert related("fell") == {} and "fall" in related("dive")
