@@ -170,13 +170,13 @@ class ExtractiveAnswerer:
             return False
         if not _numbers_in(question) <= _numbers_in(lowered):
             return False
-        if not states_measure(shape.measure, set(terms(text)), terms(shape.measure) if shape.measure else ()):
+        if not states_measure(shape.measure, set(terms(text))):
             return False
         weights = self.term_weights(question)
         focus = _focus(weights, shape)
         if not focus:
             return True
-        credit = _credit(self._equivalents(question, weights), set(terms(text)))
+        credit = _credit(self._equivalents(question, weights, shape), set(terms(text)))
         return sum(focus[t] * c for t, c in credit.items() if t in focus) / sum(focus.values()) >= self._min_coverage
 
     def term_weights(self, question: str) -> dict[str, float]:
@@ -184,7 +184,7 @@ class ExtractiveAnswerer:
         unseen = self._keywords.unseen_idf()
         return {t: self._keywords.idf(t) if self._keywords.knows(t) else unseen for t in terms(question)}
 
-    def _equivalents(self, question: str, weights: dict[str, float]) -> dict[str, dict[str, float]]:
+    def _equivalents(self, question: str, weights: dict[str, float], shape: QuestionShape) -> dict[str, dict[str, float]]:
         """Each question term and the corpus stems that count as it, with how much (synonyms count partly)."""
         surface = content_words(question)
         found: dict[str, dict[str, float]] = {}
@@ -194,9 +194,8 @@ class ExtractiveAnswerer:
                 for stem, similarity in self._synonyms(surface[term]).items():
                     credit = min(1.0, (similarity - self._synonym_floor) / _SYNONYM_SPAN)
                     found[term][stem] = max(credit, found[term].get(stem, 0.0))
-        measure = shape_of(question).measure
-        for term in terms(measure) if measure else ():
-            found.get(term, {}).update(measure_equivalents(measure))
+        for term in terms(shape.measure) if shape.measure else ():
+            found.get(term, {}).update(measure_equivalents(shape.measure))
         return found
 
     def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
@@ -205,12 +204,11 @@ class ExtractiveAnswerer:
         if any(not self._knows_name(name) for name in shape.names):
             return []
         weights = self.term_weights(question)
-        equivalents = self._equivalents(question, weights)
+        equivalents = self._equivalents(question, weights, shape)
         total = sum(weights.values()) or 1.0
         focus = _focus(weights, shape)
         focus_total = sum(focus.values())
         numbers = _numbers_in(question)
-        measure_terms = terms(shape.measure) if shape.measure else ()
         why = asks_reason(question)
         found: list[Candidate] = []
         for rank, passage in enumerate(passages):
@@ -231,7 +229,6 @@ class ExtractiveAnswerer:
                             near[term] = max(near.get(term, 0.0), credit)
                 covered = frozenset(t for t, c in own.items() if c > 0)
                 previous = frozenset(credits[index - 1]) if index else frozenset()
-                around = set().union(*sentence_terms[max(index - 1, 0) : index + 2])
                 focus_coverage = sum(focus[t] * c for t, c in near.items() if t in focus) / focus_total if focus_total else 1.0
                 focus_own = sum(focus[t] * c for t, c in own.items() if t in focus) / focus_total if focus_total else 0.0
                 found.append(
@@ -249,7 +246,8 @@ class ExtractiveAnswerer:
                         fits=fits_kind(text, shape.kind, shape.names),
                         about_names=about_names,
                         has_question_numbers=has_numbers,
-                        states_measure=states_measure(shape.measure, around, measure_terms),
+                        states_measure=shape.measure is None
+                        or states_measure(shape.measure, set().union(*sentence_terms[max(index - 1, 0) : index + 2])),
                         gives_asked_reason=why and gives_reason(text),
                     )
                 )

@@ -5,7 +5,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.question import names_in
+from rag.question import names_as_written, names_in
 from rag.terms import STOP_WORDS
 from rag.types import Answer, Citation, Verification
 
@@ -23,8 +23,7 @@ def parts_of(question: str) -> tuple[str, ...]:
     """The standalone questions a question joining two things with one "and" asks (none when it asks one thing):
     "Which EV models is Nissan betting on in China and in the UK?" asks about China, and about the UK;
     "Who leads Nissan and what did he say?" asks two questions."""
-    text = question.strip()
-    body = text.rstrip("?").rstrip()
+    body = question.strip().rstrip("?").rstrip()
     if len(re.findall(r"\band\b", body, re.IGNORECASE)) != 1 or _ONE_RELATION.search(body) or "," in body:
         return ()
     words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(body)]
@@ -47,10 +46,9 @@ def parts_of(question: str) -> tuple[str, ...]:
 def _with_names_of(first: str, second: str) -> str:
     """The second question with the first one's names added when it has none of them ("What did he say?" after
     "Who leads Nissan?"): only names, as the first question's other words would be asked of the second's answer."""
-    names = set(names_in(first))
-    if not names or names & set(names_in(second)):
+    carried = dict.fromkeys(names_as_written(first))
+    if not carried or set(names_in(first)) & set(names_in(second)):
         return second
-    carried = dict.fromkeys(w for w in re.findall(r"[\w’'-]+", first) if w.lower().removesuffix("'s").removesuffix("’s") in names)
     return f"{second} ({' '.join(carried)})"
 
 

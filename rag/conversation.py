@@ -7,7 +7,7 @@ from typing import Literal
 
 from rag.errors import InvalidInput, UpstreamError
 from rag.generate import Deadline, LanguageModel, Message
-from rag.question import names_in
+from rag.question import names_as_written
 from rag.terms import STOP_WORDS
 
 Role = Literal["system", "user", "assistant"]
@@ -46,7 +46,7 @@ def carry_context(turns: Sequence[Turn]) -> str:
         return question
     previous = earlier[-1]
     own = {w.lower() for w in _WORD.findall(question)}
-    carried = [n for n in _names(previous) if n.lower() not in own]
+    carried = [n for n in names_as_written(previous) if n.lower() not in own]
     subject = [w for w in _WORD.findall(previous) if w.lower() not in STOP_WORDS and w.lower() not in own and len(w) > 2]
     subject = [w for w in subject if w not in carried and not w.lower().startswith(("what", "which", "how", "who", "when", "where", "why"))]
     added = " ".join(dict.fromkeys(carried + subject))
@@ -68,8 +68,8 @@ def condense(turns: Sequence[Turn], model: LanguageModel, deadline: Deadline) ->
     except UpstreamError:
         return fallback
     rewritten = re.sub(r"^(rewritten question|question|user)\s*:\s*", "", rewritten, flags=re.I).strip(' "')
-    own_names = {n.lower() for n in _names(last_question(turns))}
-    kept_names = own_names <= {n.lower() for n in _names(rewritten)} | {w.lower() for w in _WORD.findall(rewritten)}
+    own_names = {n.lower() for n in names_as_written(last_question(turns))}
+    kept_names = own_names <= {n.lower() for n in names_as_written(rewritten)} | {w.lower() for w in _WORD.findall(rewritten)}
     if not rewritten.endswith("?") or not kept_names or len(rewritten) > 2 * len(fallback) + 40:
         return fallback  # a small model tends to answer instead of rewriting
     return rewritten
@@ -79,7 +79,3 @@ def _leans_on_earlier(question: str) -> bool:
     return bool(_ELLIPTIC_OPENING.match(question) or _PRONOUNS.search(question) or len(_WORD.findall(question)) <= 4)
 
 
-def _names(text: str) -> list[str]:
-    """Proper names as written (capitalized words past the first, and acronyms)."""
-    wanted = set(names_in(text))
-    return [w for w in _WORD.findall(text) if w.lower().removesuffix("'s") in wanted]

@@ -153,12 +153,13 @@ class Pipeline:
         self, question: str, top_k: int | None, filters: Filters | None, stream_text: bool
     ) -> Generator[StreamEvent, None, None]:
         started = time.perf_counter()
-        passages = self.retrieve(question, top_k, filters)
-        if not passages and self._store.count() == 0:
-            raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
-        retrieved = time.perf_counter()
-        events = self._compound(question, top_k, filters)
+        events = self._compound(question, top_k, filters)  # its parts are retrieved on their own
+        retrieved = started
         if events is None:
+            passages = self.retrieve(question, top_k, filters)
+            if not passages and self._store.count() == 0:
+                raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
+            retrieved = time.perf_counter()
             events = self._answering().stream(question, passages) if stream_text else iter([self._final(question, passages)])
         for event in events:
             if event.answer is None:

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from rag.terms import STOP_WORDS
+from rag.terms import STOP_WORDS, terms
 
 
 class AnswerKind(Enum):
@@ -96,16 +96,23 @@ def measure_equivalents(measure: str | None) -> dict[str, float]:
     return {"percent": 1.0} if measure in _PERCENT_MEASURES else {}
 
 
-def states_measure(measure: str | None, text_terms: set[str], measure_terms: tuple[str, ...]) -> bool:
-    """Whether a text names the quantity a question asks for, or states it in other words."""
+def states_measure(measure: str | None, text_terms: set[str]) -> bool:
+    """Whether a text's index terms name the quantity a question asks for, or state it in other words."""
     if measure is None:
         return True
-    return all(t in text_terms for t in measure_terms) or any(t in text_terms for t in measure_equivalents(measure))
+    return all(t in text_terms for t in terms(measure)) or any(t in text_terms for t in measure_equivalents(measure))
 
 
 def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
     """The sentence's names the question does not give, months and weekdays aside."""
     return [name for name in names_in(sentence) if name not in question_names and not _CALENDAR.fullmatch(name)]
+
+
+def names_as_written(text: str) -> list[str]:
+    """The text's proper names as written ("Nissan's" -> "Nissan"), in order."""
+    wanted = set(names_in(text))
+    words = (re.sub(r"['’]s$", "", w) for w in re.findall(r"[\w’'-]+", text))
+    return [w for w in words if w.lower() in wanted]
 
 
 def names_in(text: str) -> tuple[str, ...]:

@@ -2,9 +2,10 @@
 
 import pytest
 
-from rag.compound import parts_of
+from rag.compound import combined, parts_of
 from rag.documents import make_article
 from rag.pipeline import Pipeline
+from rag.types import Answer, Citation
 
 
 @pytest.mark.parametrize(
@@ -76,3 +77,16 @@ def test_parts_answered_by_one_sentence_cite_it_once(pipeline: Pipeline) -> None
     assert not answer.refused
     [citation] = answer.citations
     assert "55 per cent" in citation.quote and answer.answer.count("[1]") == 1
+
+
+def _cited(text: str, *spans: tuple[int, int]) -> Answer:
+    citations = tuple(
+        Citation(n, "doc", "doc:0", "T", None, None, None, "passage", a, b, f"s{a}", 0.9) for n, (a, b) in enumerate(spans, 1)
+    )
+    return Answer(text, False, citations)
+
+
+def test_the_joined_answer_renumbers_citations_and_drops_a_part_that_repeats_one() -> None:
+    joined = combined("Q?", [_cited("A [1]", (0, 10)), _cited("B [1]", (20, 30)), _cited("A again [1]", (0, 10))])
+    assert joined.answer == "A [1] B [2]" and joined.question == "Q?"
+    assert [(c.n, c.start) for c in joined.citations] == [(1, 0), (2, 20)]
