@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from rag.terms import STOP_WORDS, terms
+from rag.thesaurus import related
 
 
 class AnswerKind(Enum):
@@ -29,6 +30,16 @@ _MEASURE = re.compile(
 )
 # Words that only say a number is wanted ("What number of jobs…"), which any figure answers.
 _GENERIC_MEASURES = frozenset({"number", "figure", "total", "sum", "amount", "size", "value"})
+# "How many children…": what is counted, which the answering sentence must name (or a word of its thesaurus group);
+# units of time are left out ("How many years…" is answered by "since 2010").
+_COUNTED = re.compile(r"\bhow many\s+([a-z]+)\b|\bwhat number of\s+([a-z]+)\b", re.I)
+_UNCOUNTED = frozenset({"times", "years", "months", "weeks", "days", "hours", "minutes", "seconds", "more", "of", "in", "are", "were", "is", "was", "do", "does", "did", "will", "have", "has"})
+# "How much will the stand cost?", "How much did it raise?": the quantity is the verb's (a cost, a sum raised).
+_HOW_MUCH_VERB = re.compile(
+    r"\bhow much\b(?:\s+[\w’'-]+){0,6}?\s+(cost|costs|charge|charges|charged|pay|pays|paid|spend|spends|spent|earn|earns|earned|"
+    r"raise|raises|raised|invest|invests|invested|lose|loses|lost|owe|owes|owed|borrow|borrows|borrowed)\b",
+    re.I,
+)
 _PERCENT_MEASURES = frozenset({"stake", "share", "percentage", "proportion", "percent", "per cent", "rate"})
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.NUMBER, re.compile(rf"\bhow (many|much|big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
@@ -78,7 +89,19 @@ def shape_of(question: str) -> QuestionShape:
     if measure and kind is AnswerKind.ANY:
         kind = AnswerKind.NUMBER
     asked = measure.group(1).lower() if measure else None
+    if asked is None or asked in _GENERIC_MEASURES:
+        asked = _asked_quantity(question)
     return QuestionShape(kind, names_in(question), None if asked in _GENERIC_MEASURES else asked)
+
+
+def _asked_quantity(question: str) -> str | None:
+    """What a "how many"/"how much" question counts or measures when it names no quantity noun."""
+    counted = _COUNTED.search(question)
+    if counted:
+        noun = (counted.group(1) or counted.group(2)).lower()
+        return None if noun in _UNCOUNTED else noun
+    verb = _HOW_MUCH_VERB.search(question)
+    return verb.group(1).lower() if verb else None
 
 
 def asks_reason(question: str) -> bool:
@@ -97,10 +120,13 @@ def measure_equivalents(measure: str | None) -> dict[str, float]:
 
 
 def states_measure(measure: str | None, text_terms: set[str]) -> bool:
-    """Whether a text's index terms name the quantity a question asks for, or state it in other words."""
+    """Whether a text's index terms name the quantity a question asks for, or state it in other words (a word of
+    its thesaurus group: "fans" are a "crowd")."""
     if measure is None:
         return True
-    return all(t in text_terms for t in terms(measure)) or any(t in text_terms for t in measure_equivalents(measure))
+    if any(t in text_terms for t in measure_equivalents(measure)):
+        return True
+    return all(t in text_terms or not text_terms.isdisjoint(related(t)) for t in terms(measure))
 
 
 def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:

@@ -22,7 +22,7 @@ fall drop decline decrease slump slide sink shrink dive plunge tumble plummet
 open launch start begin unveil introduce debut
 close shut
 pay spend invest
-profit earnings income
+profit earnings income surplus
 revenue sales turnover
 company firm business carmaker automaker maker
 factory plant site facility
@@ -36,8 +36,39 @@ warn caution
 kill die death dead
 injure wound hurt
 arrest detain
-study research report survey
+study research report survey trial
 university college
+airline carrier
+headquarter headquarters base
+fan supporter crowd spectator
+name call dub
+people person -> adult patient participant volunteer resident customer passenger employee worker staff member
+old -> age aged year founded established history
+age aged
+fund finance sponsor bankroll
+pay -> fund finance sponsor
+appeal challenge contest
+hire recruit employ
+sack fire dismiss
+quit resign
+cancel scrap
+delay postpone
+deal agreement contract pact
+talk negotiation
+ban prohibit
+protest demonstration rally
+jail prison imprison
+shop store outlet branch
+customer client consumer shopper
+shareholder investor
+regulator watchdog
+strike walkout stoppage
+drug medicine medication treatment
+doctor physician
+hospital clinic
+visitor tourist
+win victory beat
+lose loss defeat
 """.strip().splitlines()
 # A related word is good evidence but weaker than the question's own word.
 RELATED_CREDIT = 0.8

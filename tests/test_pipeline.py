@@ -249,6 +249,19 @@ def test_a_question_asking_for_a_quantity_no_sentence_names_is_refused(pipeline:
 
 
 
+def test_how_many_needs_what_is_counted_and_how_much_it_costs_needs_a_cost(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="zoo", title="Zoo opens new elephant house", text=(
+        "Ashby Zoo opened its new elephant house on Friday, watched by a crowd of 3,200. "
+        "The building covers 4,000 square metres and took two years to complete. "
+        "The zoo now keeps five elephants, two of them born last spring.")))
+    # what is counted, or a word news uses for it ("fans" are a "crowd"), must be in the answering sentence
+    assert "3,200" in pipeline.ask("How many fans watched the opening?").answer
+    assert "five elephants" in pipeline.ask("How many elephants does Ashby Zoo keep?").answer
+    assert pipeline.ask("How many keepers work at Ashby Zoo?").refused  # figures, but none counts keepers
+    # a cost is asked: the size of the building is no answer
+    assert pipeline.ask("How much did the elephant house cost?").refused
+
+
 def test_why_is_answered_by_the_sentence_giving_the_reason_not_the_one_restating_the_event(pipeline: Pipeline) -> None:
     pipeline.ingest(make_article(id="bakery", title="Bakery chain to close shops", text=BAKERY))
     answer = pipeline.ask("Why is Crumb & Co closing shops?")
