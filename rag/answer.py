@@ -176,7 +176,7 @@ class ExtractiveAnswerer:
         shape = shape_of(question)
         text = f"{claim} {evidence}"
         lowered = text.lower().replace("’", "'")
-        if not fits_kind(claim, shape.kind, shape.names) or not _about_names(shape.names, lowered):
+        if not fits_kind(_without_numbers(claim, _numbers_in(question)), shape.kind, shape.names) or not _about_names(shape.names, lowered):
             return False
         if not _numbers_in(question) <= _numbers_in(lowered):
             return False
@@ -222,9 +222,14 @@ class ExtractiveAnswerer:
         numbers = _numbers_in(question)
         why = asks_reason(question)
         found: list[Candidate] = []
+        # A later passage says "the company's operations director" where the article's lead named the company: a name
+        # counts as present in any retrieved passage of the article that names it in another.
+        article_text: dict[str, str] = {}
+        for passage in passages:
+            article_text[passage.document.id] = f"{article_text.get(passage.document.id, passage.document.title)}\n{passage.chunk.text}"
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
-            context = f"{passage.document.title}\n{chunk.text}".lower().replace("’", "'")
+            context = article_text[passage.document.id].lower().replace("’", "'")
             about_names = _about_names(shape.names, context)
             has_numbers = numbers <= _numbers_in(context)
             passage_similarity = passage.dense_score or max(passage.sentence_scores, default=0.0)
@@ -256,11 +261,11 @@ class ExtractiveAnswerer:
                         previous_coverage=sum(weights[t] for t in previous - covered) / total,
                         focus_coverage=focus_coverage,
                         covered=covered,
-                        fits=fits_kind(text, shape.kind, shape.names),
+                        fits=fits_kind(_without_numbers(text, numbers), shape.kind, shape.names),
                         about_names=about_names,
                         has_question_numbers=has_numbers,
                         states_measure=shape.measure is None
-                        or states_measure(shape.measure, set().union(*sentence_terms[max(index - 1, 0) : index + 2])),
+                        or states_measure(shape.measure, sentence_terms[index]),
                         gives_asked_reason=why and gives_reason(text),
                         worded_coverage=worded_coverage,
                     )
@@ -308,6 +313,11 @@ def _focus(weights: dict[str, float], shape: QuestionShape) -> dict[str, float]:
     """The question's weighted terms other than its names and numbers: what the answer must be about."""
     name_terms = {t for name in shape.names for t in terms(name)}
     return {t: w for t, w in weights.items() if t not in name_terms and not t[0].isdigit()}
+
+
+def _without_numbers(text: str, numbers: set[str]) -> str:
+    """The text without the question's own numbers ("Orvo 9"): they are not the figure it asks for."""
+    return _NUMBER.sub(lambda m: " " if _plain_number(m.group()) in numbers else m.group(), text) if numbers else text
 
 
 def _plain_number(text: str) -> str:

@@ -30,9 +30,14 @@ _MEASURE = re.compile(
 )
 # Words that only say a number is wanted ("What number of jobs…"), which any figure answers.
 _GENERIC_MEASURES = frozenset({"number", "figure", "total", "sum", "amount", "size", "value"})
-# "How many children…": what is counted, which the answering sentence must name (or a word of its thesaurus group);
-# units of time are left out ("How many years…" is answered by "since 2010").
-_COUNTED = re.compile(r"\bhow many\s+([a-z]+)\b|\bwhat number of\s+([a-z]+)\b", re.I)
+# "How many children…": what is counted, which the answering sentence must name (or a word of its thesaurus group):
+# the noun just before the verb ("How many migraine days did…" counts days), else the first word; units of time
+# are left out ("How many years…" is answered by "since 2010").
+_COUNTED = re.compile(
+    r"\b(?:how many|what number of)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:did|do|does|were|was|are|is|will|would|have|has|had|can|could|should|may|might|must)\b)"
+    r"|\b(?:how many|what number of)\s+([a-z]+)\b",
+    re.I,
+)
 _UNCOUNTED = frozenset({"times", "years", "months", "weeks", "days", "hours", "minutes", "seconds", "more", "of", "in", "are", "were", "is", "was", "do", "does", "did", "will", "have", "has"})
 # "How much will the stand cost?", "How much did it raise?": the quantity is the verb's (a cost, a sum raised).
 _HOW_MUCH_VERB = re.compile(
@@ -98,7 +103,7 @@ def _asked_quantity(question: str) -> str | None:
     """What a "how many"/"how much" question counts or measures when it names no quantity noun."""
     counted = _COUNTED.search(question)
     if counted:
-        noun = (counted.group(1) or counted.group(2)).lower()
+        noun = (counted.group(1) or counted.group(2)).split()[-1].lower()
         return None if noun in _UNCOUNTED else noun
     verb = _HOW_MUCH_VERB.search(question)
     return verb.group(1).lower() if verb else None

@@ -274,6 +274,25 @@ def test_a_sentence_saying_what_is_asked_in_its_words_answers_though_the_model_r
     assert pipeline.ask("Where was the vaccine approved?").refused  # the same closeness without the words is not enough
 
 
+def test_a_name_in_the_articles_lead_counts_for_a_later_passage_that_says_the_company(pipeline: Pipeline) -> None:
+    lead = "Tarvin Water will raise bills by 9 per cent from April to pay for new sewage works, the utility said on Monday. "
+    middle = " ".join(f"Paragraph {n} of the report describes reservoir levels, leaks and rainfall in the region in detail." for n in range(40))
+    later = "The company's finance director, Oliver Grant, said the increase was the smallest the regulator would allow."
+    pipeline.ingest(make_article(id="water", title="Water bills to rise", text=f"{lead}\n\n{middle}\n\n{later}"))
+    passages = pipeline.retrieve("Who is Tarvin Water's finance director?")
+    assert any("Oliver Grant" in p.chunk.text and "Tarvin" not in p.chunk.text for p in passages)  # the name is elsewhere
+    answer = pipeline.ask("Who is Tarvin Water's finance director?")
+    assert not answer.refused and "Oliver Grant" in answer.answer
+
+
+def test_the_asked_quantity_must_be_in_the_answering_sentence_itself(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="phone", title="Phone maker launches model", text=(
+        "Orvo launched its new Orvo 9 phone on Tuesday, pitching it as competitive on price. "
+        "The company has set aside 40 million euros for marketing in Europe. "
+        "Reviewers praised its battery life.")))
+    assert pipeline.ask("How much does the Orvo 9 cost?").refused  # a price is mentioned next door, not stated
+
+
 def test_why_is_answered_by_the_sentence_giving_the_reason_not_the_one_restating_the_event(pipeline: Pipeline) -> None:
     pipeline.ingest(make_article(id="bakery", title="Bakery chain to close shops", text=BAKERY))
     answer = pipeline.ask("Why is Crumb & Co closing shops?")
