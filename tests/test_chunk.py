@@ -1,6 +1,6 @@
 from rag.chunk import chunk_article, split_sentences
 from rag.documents import make_article
-from rag.embed import E5SmallEmbedder
+from rag.embed import Embedder
 from tests.conftest import SEEDS
 
 
@@ -20,7 +20,7 @@ def test_glued_sentences_are_split() -> None:
     assert [text[a:b] for a, b in split_sentences(text)] == ["It was fine.", "Then it rained."]
 
 
-def test_chunks_cover_the_article_fit_the_window_and_keep_sentences_whole(real_embedder: E5SmallEmbedder) -> None:
+def test_chunks_cover_the_article_fit_the_window_and_keep_sentences_whole(real_embedder: Embedder) -> None:
     raw = (SEEDS / "000_95e71aff71832189.txt").read_text()
     article = make_article(text=raw)
     chunks = chunk_article(article, real_embedder.count_tokens, 120)

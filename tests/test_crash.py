@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
-from rag.embed import E5SmallEmbedder
+from rag.embed import Embedder
 from rag.pipeline import build
 from tests.conftest import ROOT
 
@@ -39,7 +39,7 @@ def _wait_for_first_write(database: Path, process: subprocess.Popen[bytes]) -> N
 
 
 @pytest.mark.slow
-def test_kill_during_ingest_then_rerun_leaves_each_article_once_and_whole(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+def test_kill_during_ingest_then_rerun_leaves_each_article_once_and_whole(tmp_path: Path, real_embedder: Embedder) -> None:
     articles = tmp_path / "articles"
     articles.mkdir()
     _write_articles(articles, 120)

@@ -5,7 +5,7 @@ import pytest
 
 from rag.config import Settings
 from rag.documents import make_article
-from rag.embed import E5SmallEmbedder
+from rag.embed import Embedder
 from rag.errors import EmptyIndex, IndexMismatch, InvalidInput, NotFound
 from rag.answer import PREMISE_CORRECTION
 from rag.pipeline import Pipeline, build
@@ -61,7 +61,7 @@ def test_delete_removes_every_chunk(seeded: Pipeline) -> None:
         seeded.document(doc.id)
 
 
-def test_half_written_article_is_repaired_by_the_next_ingest(pipeline: Pipeline, settings: Settings, real_embedder: E5SmallEmbedder) -> None:
+def test_half_written_article_is_repaired_by_the_next_ingest(pipeline: Pipeline, settings: Settings, real_embedder: Embedder) -> None:
     article = make_article(id="story", title="Story", text="The mayor resigned on Friday. Her deputy takes over.")
     pipeline.ingest(article)
     # Simulate a crash between the upsert and the clean-up of an older, longer version: a stale tail chunk.
@@ -84,7 +84,7 @@ def test_half_written_article_is_repaired_by_the_next_ingest(pipeline: Pipeline,
     assert pipeline.document("story").text == article.text
 
 
-def test_index_refuses_another_embedding_model(settings: Settings, real_embedder: E5SmallEmbedder) -> None:
+def test_index_refuses_another_embedding_model(settings: Settings, real_embedder: Embedder) -> None:
     client = open_persistent_client(settings.data_dir)
     ChunkStore(client, settings.collection, real_embedder.name, real_embedder.dimension)
     with pytest.raises(IndexMismatch, match="was built with embedding model"):
@@ -114,13 +114,13 @@ def test_empty_index_and_bad_questions_are_clear_errors(pipeline: Pipeline) -> N
         pipeline.ask("why " * 1000)
 
 
-def test_a_new_store_reopens_with_the_same_content(seeded: Pipeline, settings: Settings, real_embedder: E5SmallEmbedder) -> None:
+def test_a_new_store_reopens_with_the_same_content(seeded: Pipeline, settings: Settings, real_embedder: Embedder) -> None:
     reopened = build(settings, real_embedder)
     assert reopened.chunk_count() == seeded.chunk_count()
     assert "60 per cent" in reopened.ask(NCIC_QUESTION).answer
 
 
-def test_store_dir_is_created(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+def test_store_dir_is_created(tmp_path: Path, real_embedder: Embedder) -> None:
     pipeline = build(Settings(data_dir=tmp_path / "x" / "y"), real_embedder)
     assert pipeline.chunk_count() == 0 and (tmp_path / "x" / "y").is_dir()
 
@@ -148,7 +148,7 @@ def test_a_question_naming_anything_no_article_mentions_is_refused(pipeline: Pip
     assert pipeline.ask("How many ships did the Alpha, Beta and Gamma harbours handle?").refused
 
 
-def test_many_articles_are_stored_together_each_with_its_own_status(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+def test_many_articles_are_stored_together_each_with_its_own_status(tmp_path: Path, real_embedder: Embedder) -> None:
     class Recording(CountingEmbedder):
         passages: ClassVar[list[str]] = []
 
@@ -184,7 +184,7 @@ def test_an_id_given_twice_in_one_batch_keeps_the_last_version(pipeline: Pipelin
     assert pipeline.chunk_count() == 1
 
 
-def test_a_failing_article_in_a_folder_does_not_stop_the_others(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+def test_a_failing_article_in_a_folder_does_not_stop_the_others(tmp_path: Path, real_embedder: Embedder) -> None:
     class RefusesOneArticle(CountingEmbedder):
         def embed_passages(self, texts):  # type: ignore[no-untyped-def]
             if any("poisoned" in text for text in texts):
@@ -216,7 +216,7 @@ def test_a_question_built_on_a_wrong_figure_gets_the_articles_figure_not_a_refus
     assert pipeline.ask("How many cyclists crossed the Tamar bridge in 2005?").refused
 
 
-def test_the_vector_index_searches_with_the_configured_breadth_also_on_an_existing_collection(tmp_path: Path, real_embedder: E5SmallEmbedder) -> None:
+def test_the_vector_index_searches_with_the_configured_breadth_also_on_an_existing_collection(tmp_path: Path, real_embedder: Embedder) -> None:
     client = open_persistent_client(tmp_path / "data")
     ChunkStore(client, "news", real_embedder.name, real_embedder.dimension, ef_search=100)
     ChunkStore(client, "news", real_embedder.name, real_embedder.dimension, ef_search=300)
