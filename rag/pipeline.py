@@ -349,7 +349,7 @@ def _is_whole(document_id: str, existing: dict[str, str], digest: str) -> bool:
 
 def build(settings: Settings, embedder: Embedder | None = None, generator: LanguageModel | None = None) -> Pipeline:
     """Wire the configured embedding model, store and answerer (or given ones, to share or to test them)."""
-    embedder = embedder or build_embedder(settings.embedder, settings.embed_threads, settings.model_cache_dir)
+    embedder = embedder or build_embedder(settings.embedder, settings.embed_threads, settings.model_dir)
     shared = settings.chroma_url is not None
     client = open_server_client(settings.chroma_url) if settings.chroma_url else open_persistent_client(settings.data_dir)
     store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension, shared=shared, ef_search=settings.hnsw_ef_search)

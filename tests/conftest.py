@@ -51,7 +51,7 @@ class CountingEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder() -> Embedder:
-    return build_embedder(Settings().embedder, 2, Settings().model_cache_dir)
+    return build_embedder(Settings().embedder, 2, Settings().model_dir)
 
 
 @pytest.fixture
