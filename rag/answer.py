@@ -14,6 +14,9 @@ from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 REFUSAL = "The articles don't say: none of the stored articles answers this question."
 PREMISE_CORRECTION = "The articles say otherwise:"
 _CORRECTION_MIN_COVERAGE = 0.5
+# A why-question's event is told by a sentence covering this much of it; a denial there answers the question.
+_EVENT_COVERAGE = 0.6
+_NEGATION = re.compile(r"\b(not|never|no longer|declined to|refused to|ruled out|denied)\b|n['’]t\b", re.IGNORECASE)
 # Questions that take their figure as given ("Why was…", "Did…"), unlike those that ask within it ("How many… in 2019?").
 _PRESUPPOSES = re.compile(r"\s*(why|is|was|were|are|did|does|do|has|have|had|will|would|can|could)\b", re.IGNORECASE)
 
@@ -101,8 +104,31 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """A short cited answer from the passages, or a refusal (`refused=True`, no citations)."""
-        answer = self.choose(question, self.candidates(question, passages))
+        candidates = self.candidates(question, passages)
+        denied = self.denied(question, candidates)
+        if denied is not None:
+            return denied
+        answer = self.choose(question, candidates)
         return (self.corrected(question, passages) or answer) if answer.refused else answer
+
+    def denied(self, question: str, candidates: Sequence[Candidate]) -> Answer | None:
+        """For "Why did X appeal the fine?": when the sentence that best tells of that event says it did not happen
+        ("…said it did not intend to do so"), that sentence, given as what the articles say instead of a reason."""
+        if not asks_reason(question) or _NEGATION.search(question):
+            return None
+        asked = set(terms(question))
+        about = [c for c in candidates if c.about_names and c.coverage >= _EVENT_COVERAGE]
+        if not about:
+            return None
+        best = max(c.coverage for c in about)
+        closest = [c for c in about if c.coverage == best]
+        negated = [c for c in closest if any(not asked & set(terms(m.group())) for m in _NEGATION.finditer(c.text))]
+        if len(negated) != len(closest):  # another sentence as close tells of it plainly
+            return None
+        chosen = max(negated, key=lambda c: c.score(self._weights))
+        citation = cite(1, chosen.passage, chosen.sentence, chosen.sentence_similarity)
+        verbatim = Verification(sentences=1, supported=1, repaired=0, fallback=False)
+        return Answer(f"{PREMISE_CORRECTION} {chosen.text} [1]", False, (citation,), verification=verbatim)
 
     def corrected(self, question: str, passages: Sequence[Passage]) -> Answer | None:
         """For a question that takes as given a figure the passages do not hold ("Why was the Leaf launched in 2015?"): the
@@ -247,8 +273,8 @@ class ExtractiveAnswerer:
                 previous = frozenset(credits[index - 1]) if index else frozenset()
                 focus_coverage = sum(focus[t] * c for t, c in near.items() if t in focus) / focus_total if focus_total else 1.0
                 focus_own = sum(focus[t] * c for t, c in own.items() if t in focus) / focus_total if focus_total else 0.0
-                own_worded = _credit(worded, sentence_terms[index])
-                worded_coverage = sum(focus[t] * c for t, c in own_worded.items() if t in focus) / focus_total if focus_total else 0.0
+                worded_near = _credit(worded, set().union(*sentence_terms[max(index - 1, 0) : index + 2]))
+                worded_coverage = sum(focus[t] * c for t, c in worded_near.items() if t in focus) / focus_total if focus_total else 0.0
                 found.append(
                     Candidate(
                         passage=passage,

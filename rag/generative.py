@@ -71,6 +71,10 @@ class GenerativeAnswerer:
         if self._extractive.off_topic(question, passages):
             yield self._final(Answer(REFUSAL, True, (), verification=Verification(0, 0, 0, False)))
             return
+        denied = self._extractive.denied(question, self._extractive.candidates(question, passages))
+        if denied is not None:  # "Why did X appeal?" where the article says X will not: no model can give a reason
+            yield self._final(denied)
+            return
         evidence = select_evidence(_shown(passages, self._limits.passages), self._count_tokens, self._limits.prompt_tokens)
         messages = build_messages(question, evidence)
         deadline = Deadline(self._limits.deadline_s)

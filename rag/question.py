@@ -45,6 +45,12 @@ _HOW_MUCH_VERB = re.compile(
     r"raise|raises|raised|invest|invests|invested|lose|loses|lost|owe|owes|owed|borrow|borrows|borrowed)\b",
     re.I,
 )
+# "How long…" is answered by a span of time or a distance, "How old…" by an age or a founding date.
+_HOW_LONG_OR_OLD = re.compile(r"\bhow (long|old)\b", re.I)
+_SPAN_WORDS = {
+    "long": "year years month months week weeks day days hour hours minute minutes decade decades long km kilometres kilometers miles metres meters",
+    "old": "aged age old founded established born history opened built dating",
+}
 _PERCENT_MEASURES = frozenset({"stake", "share", "percentage", "proportion", "percent", "per cent", "rate"})
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.NUMBER, re.compile(rf"\bhow (many|much|big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
@@ -106,7 +112,10 @@ def _asked_quantity(question: str) -> str | None:
         noun = (counted.group(1) or counted.group(2)).split()[-1].lower()
         return None if noun in _UNCOUNTED else noun
     verb = _HOW_MUCH_VERB.search(question)
-    return verb.group(1).lower() if verb else None
+    if verb:
+        return verb.group(1).lower()
+    span = _HOW_LONG_OR_OLD.search(question)
+    return span.group(1).lower() if span else None
 
 
 def asks_reason(question: str) -> bool:
@@ -121,6 +130,8 @@ def gives_reason(sentence: str) -> bool:
 
 def measure_equivalents(measure: str | None) -> dict[str, float]:
     """Index terms that state the asked quantity in other words: a stake or share is given as a percentage."""
+    if measure in _SPAN_WORDS:
+        return dict.fromkeys(terms(_SPAN_WORDS[measure]), 1.0)
     return {"percent": 1.0} if measure in _PERCENT_MEASURES else {}
 
 

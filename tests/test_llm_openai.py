@@ -13,6 +13,7 @@ import respx
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from rag.answer import PREMISE_CORRECTION
 from rag.config import Settings
 from rag.documents import make_article
 from rag.pipeline import Pipeline, build
@@ -365,3 +366,14 @@ def test_a_model_sentence_further_from_the_question_than_the_extractive_one_give
     answer = bakery_llm.ask("Where is the chain's central bakery?")
     assert "Wakefield" in answer.answer and "Harbour Lane" not in answer.answer
     assert answer.verification is not None and answer.verification.fallback
+
+
+@respx.mock
+def test_a_why_question_about_what_did_not_happen_is_answered_without_asking_the_model(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    pipeline = llm_pipeline_over(tmp_path / "data", embedder, "Council loses noise case", (
+        "A court ruled on Friday that Brennock Council must close the night market by 10pm. "
+        "The council has 14 days to challenge the ruling but said it would not do so."))
+    route = respx.post(COMPLETIONS).mock(return_value=reply("The council challenged the ruling because it was unfair [1]."))
+    answer = pipeline.ask("Why did Brennock Council challenge the ruling?")
+    assert answer.answer.startswith(PREMISE_CORRECTION) and "would not do so" in answer.answer
+    assert route.call_count == 0

@@ -293,6 +293,29 @@ def test_the_asked_quantity_must_be_in_the_answering_sentence_itself(pipeline: P
     assert pipeline.ask("How much does the Orvo 9 cost?").refused  # a price is mentioned next door, not stated
 
 
+def test_how_long_and_how_old_are_answered_by_a_span_of_time(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="bridge", title="Lowther Bridge reopens", text=(
+        "The Lowther Bridge reopened to traffic on Monday after a three-year repair. "
+        "The repair was paid for by a grant of 12 million pounds from the county council. "
+        "The bridge, which opened in 1889, carries 30,000 vehicles a day.")))
+    took = pipeline.ask("How long did the repair take?")
+    assert not took.refused and "three-year" in took.answer and "12 million" not in took.answer
+    age = pipeline.ask("How old is the Lowther Bridge?")
+    assert not age.refused and "1889" in age.answer
+
+
+def test_a_why_question_about_what_the_article_says_did_not_happen_gets_that_sentence(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="ruling", title="Council loses noise case", text=(
+        "A court ruled on Friday that Brennock Council must close the night market by 10pm. "
+        "The ruling came after residents complained about noise from generators. "
+        "The council has 14 days to challenge the ruling but said it would not do so.")))
+    denied = pipeline.ask("Why did Brennock Council challenge the ruling?")
+    assert denied.answer.startswith(PREMISE_CORRECTION) and "would not do so" in denied.answer
+    assert denied.citations[0].quote.endswith("would not do so.")
+    reason = pipeline.ask("Why must the night market close by 10pm?")
+    assert not reason.answer.startswith(PREMISE_CORRECTION)
+
+
 def test_why_is_answered_by_the_sentence_giving_the_reason_not_the_one_restating_the_event(pipeline: Pipeline) -> None:
     pipeline.ingest(make_article(id="bakery", title="Bakery chain to close shops", text=BAKERY))
     answer = pipeline.ask("Why is Crumb & Co closing shops?")
