@@ -35,13 +35,14 @@ class E5File:
         at += 4 * (pieces + 1)
         self._scores = np.frombuffer(buf, dtype="<f4", count=pieces, offset=at).astype(np.float64)
         at += 4 * pieces
-        blob = bytes(buf[at : at + blob_length])
+        self._blob = bytes(buf[at : at + blob_length])
         at += blob_length
-        self._pieces: dict[bytes, int] = {}
-        for index in range(pieces):
-            piece = blob[offsets[index] : offsets[index + 1]]
-            if piece:
-                self._pieces.setdefault(piece, index)
+        self._offsets = offsets
+        # 250k pieces as a dict of bytes took 26 MB; sorted hashes with the ids they point to take 3 MB
+        hashes = np.fromiter((hash(self._blob[offsets[i] : offsets[i + 1]]) for i in range(pieces)), dtype=np.int64, count=pieces)
+        order = np.argsort(hashes, kind="stable")  # the first of duplicate pieces wins, as in the engine
+        self._piece_hashes = hashes[order]
+        self._piece_ids = order.astype(np.int32)
         self._max_piece_bytes = int((offsets[1:] - offsets[:-1]).max())
         self._unknown_score = float(self._scores.min()) - 10.0
         self._word_ids = lru_cache(maxsize=65536)(self._word_ids_uncached)
@@ -102,6 +103,17 @@ class E5File:
             ids.extend(self._word_ids(word))
         return ids
 
+    def _piece(self, piece: bytes) -> int | None:
+        """The vocabulary id of a piece's bytes, if it is one."""
+        key = hash(piece)
+        at = int(self._piece_hashes.searchsorted(key))
+        while at < len(self._piece_hashes) and self._piece_hashes[at] == key:
+            index = int(self._piece_ids[at])
+            if self._blob[self._offsets[index] : self._offsets[index + 1]] == piece:
+                return index
+            at += 1
+        return None
+
     def _word_ids_uncached(self, word: str) -> tuple[int, ...]:
         encoded = [ch.encode("utf-8") for ch in word]
         n = len(encoded)
@@ -117,7 +129,7 @@ class E5File:
                 piece += encoded[end - 1]
                 if len(piece) > self._max_piece_bytes:
                     break
-                index = self._pieces.get(piece)
+                index = self._piece(piece)
                 if index is not None and index != self.unk:
                     score = best[i] + self._scores[index]
                     if score > best[end]:

@@ -119,6 +119,9 @@ class _Session:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy threads between requests
+        # No memory arena: the same speed here, and a batch of passages no longer leaves ~140 MB reserved behind it.
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         self._session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 
