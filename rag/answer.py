@@ -206,7 +206,7 @@ class ExtractiveAnswerer:
             return False
         if not _numbers_in(question) <= _numbers_in(lowered):
             return False
-        if not states_measure(shape.measure, set(terms(text))):
+        if not states_measure(shape, text):
             return False
         weights = self.term_weights(question)
         focus = _focus(weights, shape)
@@ -290,8 +290,7 @@ class ExtractiveAnswerer:
                         fits=fits_kind(_without_numbers(text, numbers), shape.kind, shape.names),
                         about_names=about_names,
                         has_question_numbers=has_numbers,
-                        states_measure=shape.measure is None
-                        or states_measure(shape.measure, sentence_terms[index]),
+                        states_measure=states_measure(shape, text),
                         gives_asked_reason=why and gives_reason(text),
                         worded_coverage=worded_coverage,
                     )

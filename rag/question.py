@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from rag.terms import STOP_WORDS, terms
+from rag.terms import STOP_WORDS, terms, words
 from rag.thesaurus import related
 
 
@@ -31,11 +31,12 @@ _MEASURE = re.compile(
 # Words that only say a number is wanted ("What number of jobs…"), which any figure answers.
 _GENERIC_MEASURES = frozenset({"number", "figure", "total", "sum", "amount", "size", "value"})
 # "How many children…": what is counted, which the answering sentence must name (or a word of its thesaurus group):
-# the noun just before the verb ("How many migraine days did…" counts days), else the first word; units of time
+# the noun just before the verb ("How many migraine days did…" counts days), else the plural of the next two words
+# or the first word; units of time
 # are left out ("How many years…" is answered by "since 2010").
 _COUNTED = re.compile(
     r"\b(?:how many|what number of)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:did|do|does|were|was|are|is|will|would|have|has|had|can|could|should|may|might|must)\b)"
-    r"|\b(?:how many|what number of)\s+([a-z]+)\b",
+    r"|\b(?:how many|what number of)\s+([a-z]+(?:\s+[a-z]+)?)\b",
     re.I,
 )
 _UNCOUNTED = frozenset({"times", "years", "months", "weeks", "days", "hours", "minutes", "seconds", "more", "of", "in", "are", "were", "is", "was", "do", "does", "did", "will", "have", "has"})
@@ -62,6 +63,8 @@ _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
 _QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have", "tell", "and", "but", "so", "i"}
 _NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'&.-]*[\w]|(?<![\w’'])[A-Z](?![\w])")
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|quarter"
+_NUMBER_WORD = re.compile(_NUMBER_WORDS)
+_COUNT_DISTANCE = 3  # words from the number to what it counts: "six water-bombing aircraft", "crowd of 4,100"
 _HAS_NUMBER = re.compile(rf"(?<![^\W\d_])\d|\b({_NUMBER_WORDS})\b", re.I)
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 _HAS_DATE = re.compile(
@@ -90,6 +93,7 @@ class QuestionShape:
     kind: AnswerKind
     names: tuple[str, ...]
     measure: str | None = None
+    counted: bool = False  # the measure is what "how many" counts: the answer's number must count it
 
 
 def shape_of(question: str) -> QuestionShape:
@@ -100,22 +104,31 @@ def shape_of(question: str) -> QuestionShape:
     if measure and kind is AnswerKind.ANY:
         kind = AnswerKind.NUMBER
     asked = measure.group(1).lower() if measure else None
+    counted = False
     if asked is None or asked in _GENERIC_MEASURES:
-        asked = _asked_quantity(question)
-    return QuestionShape(kind, names_in(question), None if asked in _GENERIC_MEASURES else asked)
+        asked, counted = _asked_quantity(question)
+    if asked in _GENERIC_MEASURES:
+        asked, counted = None, False
+    return QuestionShape(kind, names_in(question), asked, counted)
 
 
-def _asked_quantity(question: str) -> str | None:
-    """What a "how many"/"how much" question counts or measures when it names no quantity noun."""
+def _asked_quantity(question: str) -> tuple[str | None, bool]:
+    """What a "how many"/"how much"/"how long" question counts or measures when it names no quantity noun, and
+    whether it is a count."""
     counted = _COUNTED.search(question)
     if counted:
-        noun = (counted.group(1) or counted.group(2)).split()[-1].lower()
-        return None if noun in _UNCOUNTED else noun
+        if counted.group(1):
+            noun = counted.group(1).split()[-1].lower()
+        else:  # no auxiliary verb: "how many committee members voted" counts members, "how many people took part" people
+            first_two = counted.group(2).lower().split()
+            plurals = [w for w in first_two if w.endswith("s") and not w.endswith("ss")]
+            noun = plurals[-1] if plurals else first_two[0]
+        return (None, False) if noun in _UNCOUNTED else (noun, True)
     verb = _HOW_MUCH_VERB.search(question)
     if verb:
-        return verb.group(1).lower()
+        return verb.group(1).lower(), False
     span = _HOW_LONG_OR_OLD.search(question)
-    return span.group(1).lower() if span else None
+    return (span.group(1).lower(), False) if span else (None, False)
 
 
 def asks_reason(question: str) -> bool:
@@ -135,14 +148,26 @@ def measure_equivalents(measure: str | None) -> dict[str, float]:
     return {"percent": 1.0} if measure in _PERCENT_MEASURES else {}
 
 
-def states_measure(measure: str | None, text_terms: set[str]) -> bool:
-    """Whether a text's index terms name the quantity a question asks for, or state it in other words (a word of
-    its thesaurus group: "fans" are a "crowd")."""
-    if measure is None:
+def states_measure(shape: QuestionShape, text: str) -> bool:
+    """Whether a text names the quantity a question asks for, or states it in other words (a word of its thesaurus
+    group: "fans" are a "crowd"); what "how many" counts must stand by a number ("six water-bombing aircraft", "a
+    crowd of 4,100"), not elsewhere in the sentence ("6,500 residents left their homes" counts no homes)."""
+    if shape.measure is None:
         return True
-    if any(t in text_terms for t in measure_equivalents(measure)):
+    if shape.counted:
+        return _counts(shape.measure, text)
+    text_terms = set(terms(text))
+    if any(t in text_terms for t in measure_equivalents(shape.measure)):
         return True
-    return all(t in text_terms or not text_terms.isdisjoint(related(t)) for t in terms(measure))
+    return all(t in text_terms or not text_terms.isdisjoint(related(t)) for t in terms(shape.measure))
+
+
+def _counts(noun: str, text: str) -> bool:
+    wanted = {stem for t in terms(noun) for stem in (t, *related(t))}
+    tokens = words(text)
+    numbers = [i for i, token in enumerate(tokens) if token[0].isdigit() or _NUMBER_WORD.fullmatch(token)]
+    nouns = [i for i, token in enumerate(tokens) if not wanted.isdisjoint(terms(token))]
+    return any(abs(i - j) <= _COUNT_DISTANCE for i in numbers for j in nouns)
 
 
 def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:

@@ -68,6 +68,12 @@ doctor physician
 hospital clinic
 visitor tourist
 win victory beat
+plane aircraft airliner jet
+ship vessel boat
+lorry truck
+home house dwelling
+soldier troop
+police officer
 lose loss defeat
 """.strip().splitlines()
 # A related word is good evidence but weaker than the question's own word.

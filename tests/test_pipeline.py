@@ -253,11 +253,13 @@ def test_how_many_needs_what_is_counted_and_how_much_it_costs_needs_a_cost(pipel
     pipeline.ingest(make_article(id="zoo", title="Zoo opens new elephant house", text=(
         "Ashby Zoo opened its new elephant house on Friday, watched by a crowd of 3,200. "
         "The building covers 4,000 square metres and took two years to complete. "
-        "The zoo now keeps five elephants, two of them born last spring.")))
+        "The zoo now keeps five elephants, two of them born last spring. "
+        "About 1,500 residents living near the zoo were given free tickets to visit with their children.")))
     # what is counted, or a word news uses for it ("fans" are a "crowd"), must be in the answering sentence
     assert "3,200" in pipeline.ask("How many fans watched the opening?").answer
     assert "five elephants" in pipeline.ask("How many elephants does Ashby Zoo keep?").answer
     assert pipeline.ask("How many keepers work at Ashby Zoo?").refused  # figures, but none counts keepers
+    assert pipeline.ask("How many children got free tickets?").refused  # 1,500 counts residents, not children
     # a cost is asked: the size of the building is no answer
     assert pipeline.ask("How much did the elephant house cost?").refused
 
