@@ -15,6 +15,11 @@ from rag.types import Filters
 from tests.conftest import BAKERY, NCIC_QUESTION, SEEDS, CountingEmbedder
 
 
+def given(pipeline: Pipeline, id: str, title: str, text: str) -> None:
+    """Ingest one short article written for a test."""
+    pipeline.ingest(make_article(id=id, title=title, text=text))
+
+
 def test_ncic_stake_is_60_per_cent_with_the_exact_sentence_cited(seeded: Pipeline) -> None:
     answer = seeded.ask(NCIC_QUESTION)
     assert not answer.refused
@@ -204,10 +209,10 @@ def test_a_failing_article_in_a_folder_does_not_stop_the_others(tmp_path: Path, 
 
 
 def test_a_question_built_on_a_wrong_figure_gets_the_articles_figure_not_a_refusal(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="bridge", title="Tamar crossing turns 25", text=(
+    given(pipeline, "bridge", "Tamar crossing turns 25", (
         "The Tamar suspension bridge opened to traffic in 1998 after four years of construction. "
         "It cost 40 million pounds, paid for by a regional toll. "
-        "Engineers say its cables will need replacing within a decade.")))
+        "Engineers say its cables will need replacing within a decade."))
     corrected = pipeline.ask("Why did the Tamar suspension bridge open to traffic in 2005?")
     assert not corrected.refused
     assert corrected.answer.startswith(PREMISE_CORRECTION) and "1998" in corrected.answer and "2005" not in corrected.answer
@@ -224,10 +229,10 @@ def test_the_vector_index_searches_with_the_configured_breadth_also_on_an_existi
 
 
 def test_a_question_in_the_base_form_finds_the_articles_past_tense(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="deal", title="Grocer changes hands", text=(
+    given(pipeline, "deal", "Grocer changes hands", (
         "Menzies Group bought Harlow Foods in 2019 and paid 80 million pounds for it. "
         "Shoppers can still buy its own-brand bread in forty towns. "
-        "Staff pay will rise next year.")))
+        "Staff pay will rise next year."))
     # "buy" and "pay" are words of the article too: only their past forms' base form links the question to the answer
     bought = pipeline.ask("Who did Menzies Group buy?")
     assert not bought.refused and "Harlow Foods" in bought.answer
@@ -236,9 +241,9 @@ def test_a_question_in_the_base_form_finds_the_articles_past_tense(pipeline: Pip
 
 
 def test_a_question_asking_for_a_quantity_no_sentence_names_is_refused(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="port", title="Port volumes fall", text=(
+    given(pipeline, "port", "Port volumes fall", (
         "Cargo handled at the port fell 4.2 per cent last year to 436 million tonnes, the port authority said. "
-        "Under a new deal, Arlo Shipping will hold 55 per cent of the container terminal.")))
+        "Under a new deal, Arlo Shipping will hold 55 per cent of the container terminal."))
     assert "436 million" in pipeline.ask("How much cargo did the port handle last year?").answer
     # a figure is there, but not a profit: no sentence says what the profit was
     assert pipeline.ask("What is the port's annual profit?").refused
@@ -250,11 +255,11 @@ def test_a_question_asking_for_a_quantity_no_sentence_names_is_refused(pipeline:
 
 
 def test_how_many_needs_what_is_counted_and_how_much_it_costs_needs_a_cost(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="zoo", title="Zoo opens new elephant house", text=(
+    given(pipeline, "zoo", "Zoo opens new elephant house", (
         "Ashby Zoo opened its new elephant house on Friday, watched by a crowd of 3,200. "
         "The building covers 4,000 square metres and took two years to complete. "
         "The zoo now keeps five elephants, two of them born last spring. "
-        "About 1,500 residents living near the zoo were given free tickets to visit with their children.")))
+        "About 1,500 residents living near the zoo were given free tickets to visit with their children."))
     # what is counted, or a word news uses for it ("fans" are a "crowd"), must be in the answering sentence
     assert "3,200" in pipeline.ask("How many fans watched the opening?").answer
     assert "five elephants" in pipeline.ask("How many elephants does Ashby Zoo keep?").answer
@@ -265,10 +270,10 @@ def test_how_many_needs_what_is_counted_and_how_much_it_costs_needs_a_cost(pipel
 
 
 def test_a_sentence_saying_what_is_asked_in_its_words_answers_though_the_model_rates_it_less_close(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="nurses", title="Night shifts linked to diabetes", text=(
+    given(pipeline, "nurses", "Night shifts linked to diabetes", (
         "Nurses who work night shifts for ten years or more are 30 per cent more likely to develop type 2 diabetes, "
         "according to a study of 84,000 nurses published on Monday in the British Medical Journal. "
-        "The researchers said hospitals should offer regular health checks to night staff.")))
+        "The researchers said hospitals should offer regular health checks to night staff."))
     where = pipeline.ask("Where was the study published?")
     assert not where.refused and "British Medical Journal" in where.answer
     passages = pipeline.retrieve("Where was the study published?")
@@ -288,18 +293,18 @@ def test_a_name_in_the_articles_lead_counts_for_a_later_passage_that_says_the_co
 
 
 def test_the_asked_quantity_must_be_in_the_answering_sentence_itself(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="phone", title="Phone maker launches model", text=(
+    given(pipeline, "phone", "Phone maker launches model", (
         "Orvo launched its new Orvo 9 phone on Tuesday, pitching it as competitive on price. "
         "The company has set aside 40 million euros for marketing in Europe. "
-        "Reviewers praised its battery life.")))
+        "Reviewers praised its battery life."))
     assert pipeline.ask("How much does the Orvo 9 cost?").refused  # a price is mentioned next door, not stated
 
 
 def test_how_long_and_how_old_are_answered_by_a_span_of_time(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="bridge", title="Lowther Bridge reopens", text=(
+    given(pipeline, "bridge", "Lowther Bridge reopens", (
         "The Lowther Bridge reopened to traffic on Monday after a three-year repair. "
         "The repair was paid for by a grant of 12 million pounds from the county council. "
-        "The bridge, which opened in 1889, carries 30,000 vehicles a day.")))
+        "The bridge, which opened in 1889, carries 30,000 vehicles a day."))
     took = pipeline.ask("How long did the repair take?")
     assert not took.refused and "three-year" in took.answer and "12 million" not in took.answer
     age = pipeline.ask("How old is the Lowther Bridge?")
@@ -307,10 +312,10 @@ def test_how_long_and_how_old_are_answered_by_a_span_of_time(pipeline: Pipeline)
 
 
 def test_a_why_question_about_what_the_article_says_did_not_happen_gets_that_sentence(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="ruling", title="Council loses noise case", text=(
+    given(pipeline, "ruling", "Council loses noise case", (
         "A court ruled on Friday that Brennock Council must close the night market by 10pm. "
         "The ruling came after residents complained about noise from generators. "
-        "The council has 14 days to challenge the ruling but said it would not do so.")))
+        "The council has 14 days to challenge the ruling but said it would not do so."))
     denied = pipeline.ask("Why did Brennock Council challenge the ruling?")
     assert denied.answer.startswith(PREMISE_CORRECTION) and "would not do so" in denied.answer
     assert denied.citations[0].quote.endswith("would not do so.")
@@ -334,10 +339,10 @@ def test_who_is_not_answered_by_a_place_or_a_month(pipeline: Pipeline) -> None:
 
 
 def test_news_synonyms_count_for_the_question_word_but_a_role_is_not_answered_by_a_verb(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="bus", title="Kestrel Buses cuts Sunday service", text=(
+    given(pipeline, "bus", "Kestrel Buses cuts Sunday service", (
         "Kestrel Buses said it would run a reduced timetable of 40 buses an hour on Sundays. "
         "Its chief executive, Ana Ruiz, blamed a shortage of drivers. "
-        "The company manufactures its own electric buses at a plant in Dunmore.")))
+        "The company manufactures its own electric buses at a plant in Dunmore."))
     assert "Ana Ruiz" in pipeline.ask("Who runs Kestrel Buses?").answer  # "runs": a chief executive
     assert "Dunmore" in pipeline.ask("Where does Kestrel Buses build its buses?").answer  # "build": manufactures
     # "run a timetable" says nothing about the chief executive's pay
