@@ -253,11 +253,13 @@ class ExtractiveAnswerer:
         article_text: dict[str, str] = {}
         for passage in passages:
             article_text[passage.document.id] = f"{article_text.get(passage.document.id, passage.document.title)}\n{passage.chunk.text}"
+        lowered = {doc: text.lower().replace("’", "'") for doc, text in article_text.items()}
+        about = {doc: _about_names(shape.names, text) for doc, text in lowered.items()}
+        with_numbers = {doc: not numbers or numbers <= _numbers_in(text) for doc, text in lowered.items()}
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
-            context = article_text[passage.document.id].lower().replace("’", "'")
-            about_names = _about_names(shape.names, context)
-            has_numbers = numbers <= _numbers_in(context)
+            about_names = about[passage.document.id]
+            has_numbers = with_numbers[passage.document.id]
             passage_similarity = passage.dense_score or max(passage.sentence_scores, default=0.0)
             texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
             sentence_terms = [set(terms(text)) for text in texts]
