@@ -15,6 +15,7 @@ from typing import Literal
 from rag.chunk import split_sentences
 from rag.prompt import Evidence
 from rag.terms import STOP_WORDS, terms
+from rag.thesaurus import related
 
 # Letters then digits ("N7", "A320", "G7") make one name, not a word and a number.
 _TOKEN = re.compile(r"[^\W\d_]+\d[^\W_]*(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -187,8 +188,15 @@ def _support(
             return None
         used[(holder[0].n, holder[1])] = holder
     claim_terms = _content_terms(claim)
+    context_terms = set(terms(context))
+    # A word the claim repeats from the question is the question's subject ("velmitumab" in "How much will velmitumab
+    # cost?"): the passages must name it, in its words or its thesaurus group's ("cut jobs" / "reduce its workforce"),
+    # or a figure about something else is being pinned on it. The claim's other words need only mostly be there.
+    repeated = claim_terms & asked
+    if any(t not in context_terms and context_terms.isdisjoint(related(t)) for t in repeated):
+        return None
     new_terms = claim_terms - asked
-    if len(new_terms & set(terms(context))) < MIN_WORD_COVERAGE * len(new_terms):
+    if len(new_terms & context_terms) < MIN_WORD_COVERAGE * len(new_terms):
         return None
     if not used:
         names = frozenset().union(*(group for _, group in claim.groups)) | claim.dates

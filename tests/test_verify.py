@@ -102,3 +102,13 @@ def test_a_model_name_with_digits_is_a_name_and_the_claim_cites_the_sentence_tha
         ("supported", "The N7's software must change abroad because of rules on Chinese AI.", [(1, 1)])
     ]
     assert check("The N8's software must change abroad because of rules on Chinese AI [1].", text)[0][0] == "unsupported"
+
+
+def test_a_figure_pinned_on_the_questions_subject_from_a_passage_that_never_names_it_is_rejected() -> None:
+    fine = "Ireland's aviation regulator has fined Skyway Air 2.4 million euros after the low-cost carrier delayed refunds."
+    drug = "Patients given the drug, called velmitumab, had fewer migraine days."
+    [(status, _, _)] = check("In all, velmitumab will cost 2.4 million euros [1].", fine, drug, question="How much will velmitumab cost?")
+    assert status == "unsupported"  # 2.4 million is the fine's; no passage prices the drug
+    # a question word the passage says in its thesaurus group's words is still supported
+    [(status, _, _)] = check("Nissan will cut 20,000 jobs [1].", question="How many jobs will Nissan cut?")
+    assert status == "supported"
