@@ -31,11 +31,12 @@ run: install
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-## The whole test suite (browser tests included), then the evaluation gates: the seeds set with the default answerer, and
-## three other news articles (eval/datasets/general) with the extractive one (CI runs exactly this).
+## The whole test suite (browser tests included), then the evaluation gates: the seeds set with the default (extractive)
+## answerer and with the local LLM, and three other news articles (eval/datasets/general) (CI runs exactly this).
 test: install-dev /usr/bin/chromium
 	$(BIN)/python -m pytest
 	$(BIN)/rag eval --corpus seeds --json reports/eval-seeds.json
+	$(BIN)/rag eval --corpus seeds --answerer local --json reports/eval-seeds-local.json
 	$(BIN)/rag eval --corpus eval/datasets/general/articles --dataset eval/datasets/general/questions.jsonl --answerer extractive --json reports/eval-general.json
 
 ## Skip the slow tests (real server processes) while developing.

@@ -40,9 +40,10 @@ _COUNTED = re.compile(
     re.I,
 )
 _UNCOUNTED = frozenset({"times", "years", "months", "weeks", "days", "hours", "minutes", "seconds", "more", "of", "in", "are", "were", "is", "was", "do", "does", "did", "will", "have", "has"})
-# "How much will the stand cost?", "How much did it raise?": the quantity is the verb's (a cost, a sum raised).
+# "How much will the stand cost?", "How much did it raise?": the quantity is the verb's (a cost, a sum raised). Not
+# "pay" or "spend": a price paid is told as "sold to X for 12 million", "bought … for", which name no payment.
 _HOW_MUCH_VERB = re.compile(
-    r"\bhow much\b(?:\s+[\w’'-]+){0,6}?\s+(cost|costs|charge|charges|charged|pay|pays|paid|spend|spends|spent|earn|earns|earned|"
+    r"\bhow much\b(?:\s+[\w’'-]+){0,6}?\s+(cost|costs|charge|charges|charged|earn|earns|earned|"
     r"raise|raises|raised|invest|invests|invested|lose|loses|lost|owe|owes|owed|borrow|borrows|borrowed)\b",
     re.I,
 )

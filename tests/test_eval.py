@@ -90,7 +90,7 @@ def test_always_refusing_scores_zero_accuracy_full_refusal_and_fails_the_gate() 
     assert isinstance(overall, dict)
     assert overall["answer_accuracy"]["value"] == 0.0
     assert overall["refusal_accuracy"]["value"] == 1.0
-    assert "answer_accuracy 0.000 < 0.750" in failed_thresholds(summary, load_thresholds())
+    assert f"answer_accuracy 0.000 < {load_thresholds()['answer_accuracy']:.3f}" in failed_thresholds(summary, load_thresholds())
 
 
 def test_seeds_dataset_is_large_varied_and_split() -> None:
