@@ -105,8 +105,10 @@ class Pipeline:
             self._answering()
 
     def close(self) -> None:
-        """Save what a restart would otherwise rebuild (the keyword index beside an embedded store)."""
+        """Save what a restart would otherwise rebuild (the keyword index beside an embedded store); stop the query
+        encoder's thread."""
         self._keywords.save()
+        self._retriever.close()
 
     def _answering(self) -> Answerer:
         """The answerer, made on first use: ingesting and listing never load a model."""
