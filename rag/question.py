@@ -32,8 +32,7 @@ _MEASURE = re.compile(
 _GENERIC_MEASURES = frozenset({"number", "figure", "total", "sum", "amount", "size", "value"})
 # "How many children…": what is counted, which the answering sentence must name (or a word of its thesaurus group):
 # the noun just before the verb ("How many migraine days did…" counts days), else the plural of the next two words
-# or the first word; units of time
-# are left out ("How many years…" is answered by "since 2010").
+# or the first word; units of time are left out ("How many years…" is answered by "since 2010").
 _COUNTED = re.compile(
     r"\b(?:how many|what number of)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:did|do|does|were|was|are|is|will|would|have|has|had|can|could|should|may|might|must)\b)"
     r"|\b(?:how many|what number of)\s+([a-z]+(?:\s+[a-z]+)?)\b",
