@@ -103,6 +103,11 @@ class AskResponse(BaseModel):
     verification: VerificationOut | None = None
     degraded: bool = Field(False, description="The LLM failed and the extractive answerer stood in.")
     question: str = Field("", description="The question answered (cleaned; for a conversation, made standalone).")
+    unanswered: list[str] = Field(
+        default_factory=list,
+        description="For a question asking two things of which the articles answer one: the part they do not answer "
+        "(the answer says so, and its citations cover the rest).",
+    )
 
     @classmethod
     def of(cls, answer: Answer) -> "AskResponse":
@@ -116,6 +121,7 @@ class AskResponse(BaseModel):
             verification=VerificationOut(**check.__dict__) if check else None,
             degraded=answer.degraded,
             question=answer.question,
+            unanswered=list(answer.unanswered),
         )
 
 

@@ -16,6 +16,7 @@ _QUESTION_STARTS = frozenset("what who whom whose when where which why how is ar
 # but those split safely (each part is answered from the same sentence and the repeat is dropped).
 _ONE_RELATION = re.compile(r"\b(between|among|amongst)\b[^?]*\band\b", re.IGNORECASE)
 _MARKER = re.compile(r"\[(\d+)\]")
+_CARRIED = re.compile(r"\s*\([^()]*\)$")  # the names a second question was given from the first (_with_names_of)
 _WORD = re.compile(r"\S+")
 
 
@@ -88,6 +89,24 @@ def _left_conjunct_start(words: list[tuple[str, int, int]], at: int, right_first
     if start > 1 and words[start - 1][0].lower() in _DETERMINERS:
         start -= 1
     return start
+
+
+def partly(question: str, parts: Sequence[str], answers: Sequence[Answer]) -> Answer:
+    """The answers of the parts the articles answer, then a plain statement of each part they do not: no refusal of
+    the whole when half of it is known."""
+    answered = [a for a in answers if not a.refused]
+    missing = tuple(_CARRIED.sub("", part) for part, a in zip(parts, answers, strict=True) if a.refused)
+    joined = combined(question, answered)
+    said = " ".join(f"The articles don't say {_as_clause(part)}." for part in missing)
+    return replace(joined, answer=f"{joined.answer} {said}", unanswered=missing)
+
+
+def _as_clause(part: str) -> str:
+    """ "Who runs Kestrel Buses?" -> "who runs Kestrel Buses" (its first word lower-cased unless a name)."""
+    body = part.strip().rstrip("?").strip()
+    first, _, rest = body.partition(" ")
+    plain = first.lower() in _QUESTION_STARTS | _PREPOSITIONS | _DETERMINERS
+    return f"{first.lower() if plain else first} {rest}".strip()
 
 
 def combined(question: str, answers: Sequence[Answer]) -> Answer:

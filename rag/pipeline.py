@@ -12,7 +12,7 @@ import numpy as np
 from rag.answer import ExtractiveAnswerer
 from rag.chunk import chunk_article
 from rag.clean import normalize_unicode
-from rag.compound import combined, parts_of
+from rag.compound import combined, partly, parts_of
 from rag.config import Settings
 from rag.conversation import Turn
 from rag.documents import content_hash, load_paths
@@ -177,17 +177,25 @@ class Pipeline:
 
     def _compound(self, question: str, top_k: int | None, filters: Filters | None) -> Iterator[StreamEvent] | None:
         """For a question asking two things ("Where are the N7 and the new Leaf built?"): each part retrieved and
-        answered on its own, as one answer, when every part is answered; None otherwise (the question is then
-        answered whole, which refuses it if no passage answers all of it)."""
+        answered on its own, as one answer. When only some parts are answered, the question is answered whole if a
+        passage answers it, else the answered parts are given and the others said to be unanswered. None when no
+        part is answered (the question is then answered whole, which refuses it if no passage answers all of it)."""
         parts = parts_of(question)
         if not parts:
             return None
         found = [(part, self.retrieve(part, top_k, filters)) for part in parts]
         answers = [self._answering().answer(part, passages) for part, passages in found]
-        if any(answer.refused for answer in answers):
+        if all(answer.refused for answer in answers):
             return None
-        answer = combined(question, answers)
         passages = tuple({p.chunk.id: p for _, retrieved in found for p in retrieved}.values())
+        if any(answer.refused for answer in answers):
+            whole_passages = self.retrieve(question, top_k, filters)
+            whole = self._answering().answer(question, whole_passages)
+            if not whole.refused:
+                passages = tuple(whole_passages)
+            answer = whole if not whole.refused else partly(question, parts, answers)
+        else:
+            answer = combined(question, answers)
         return iter([StreamEvent("passages", passages=passages), StreamEvent("delta", text=answer.answer), StreamEvent("final", passages=passages, answer=answer)])
 
     def _final(self, question: str, passages: list[Passage]) -> StreamEvent:

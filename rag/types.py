@@ -110,6 +110,7 @@ class Answer:
     verification: Verification | None = None
     degraded: bool = False
     question: str = ""
+    unanswered: tuple[str, ...] = ()  # parts of a two-part question the articles do not answer (the rest is answered)
 
 
 @dataclass(frozen=True)

@@ -79,3 +79,11 @@ def test_health_and_openapi(client: TestClient) -> None:
     assert health["status"] == "ok" and health["chunks"] == 11
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/ask", "/v1/documents", "/v1/documents/{document_id}", "/healthz"} <= set(paths)
+
+
+def test_a_two_part_question_half_answered_names_the_unanswered_part(client: TestClient) -> None:
+    body = client.post("/v1/ask", json={"question": "What stake will NCIC hold and what stake will Tesla hold?"}).json()
+    assert body["refused"] is False and "60 per cent" in body["answer"]
+    assert body["unanswered"] == ["What stake will Tesla hold?"]
+    assert "The articles don't say what stake will Tesla hold." in body["answer"]
+    assert client.post("/v1/ask", json={"question": NCIC_QUESTION}).json()["unanswered"] == []
