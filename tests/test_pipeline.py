@@ -92,7 +92,7 @@ def test_half_written_article_is_repaired_by_the_next_ingest(pipeline: Pipeline,
 def test_index_refuses_another_embedding_model(settings: Settings, real_embedder: Embedder) -> None:
     client = open_persistent_client(settings.data_dir)
     ChunkStore(client, settings.collection, real_embedder.name, real_embedder.dimension)
-    with pytest.raises(IndexMismatch, match="was built with embedding model"):
+    with pytest.raises(IndexMismatch, match="was built with embedding model.*RAG_EMBEDDER"):
         ChunkStore(client, settings.collection, "other-model", 768)
 
 
