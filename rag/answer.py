@@ -213,7 +213,7 @@ class ExtractiveAnswerer:
         if not focus:
             return True
         credit = _credit(self._equivalents(question, weights, shape), set(terms(text)))
-        return sum(focus[t] * c for t, c in credit.items() if t in focus) / sum(focus.values()) >= self._min_coverage
+        return _share(focus, credit) >= self._min_coverage
 
     def term_weights(self, question: str) -> dict[str, float]:
         """Each question term's weight: its rarity in the corpus; words the articles never use weigh most."""
@@ -244,7 +244,6 @@ class ExtractiveAnswerer:
         worded = {term: {stem: c for stem, c in stems.items() if stem == term or stem in related(term)} for term, stems in equivalents.items()}
         total = sum(weights.values()) or 1.0
         focus = _focus(weights, shape)
-        focus_total = sum(focus.values())
         numbers = _numbers_in(question)
         why = asks_reason(question)
         found: list[Candidate] = []
@@ -273,10 +272,10 @@ class ExtractiveAnswerer:
                             near[term] = max(near.get(term, 0.0), credit)
                 covered = frozenset(t for t, c in own.items() if c > 0)
                 previous = frozenset(credits[index - 1]) if index else frozenset()
-                focus_coverage = sum(focus[t] * c for t, c in near.items() if t in focus) / focus_total if focus_total else 1.0
-                focus_own = sum(focus[t] * c for t, c in own.items() if t in focus) / focus_total if focus_total else 0.0
+                focus_coverage = _share(focus, near) if focus else 1.0
+                focus_own = _share(focus, own)
                 worded_near = _credit(worded, set().union(*sentence_terms[max(index - 1, 0) : index + 2]))
-                worded_coverage = sum(focus[t] * c for t, c in worded_near.items() if t in focus) / focus_total if focus_total else 0.0
+                worded_coverage = _share(focus, worded_near)
                 found.append(
                     Candidate(
                         passage=passage,
@@ -340,6 +339,12 @@ def _focus(weights: dict[str, float], shape: QuestionShape) -> dict[str, float]:
     """The question's weighted terms other than its names and numbers: what the answer must be about."""
     name_terms = {t for name in shape.names for t in terms(name)}
     return {t: w for t, w in weights.items() if t not in name_terms and not t[0].isdigit()}
+
+
+def _share(focus: dict[str, float], credit: dict[str, float]) -> float:
+    """The weighted share of the focus terms a text covers, each counted by its credit (0 for no focus terms)."""
+    total = sum(focus.values())
+    return sum(focus[t] * c for t, c in credit.items() if t in focus) / total if total else 0.0
 
 
 def _without_numbers(text: str, numbers: set[str]) -> str:
