@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.conversation import Turn, carry_context
-from rag.question import QuestionShape, asks_reason, fits_kind, gives_reason, measure_equivalents, shape_of, states_measure
+from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, measure_equivalents, shape_of, states_measure
 from rag.keywords import KeywordIndex
 from rag.terms import content_words, terms
 from rag.thesaurus import related
@@ -42,6 +42,8 @@ class ScoreWeights:
     fits: float = 0.05
     rank: float = 0.005
     reason: float = 1.0  # for "why" questions, a sentence giving a cause or purpose comes first
+    defines: float = 0.15  # "What kind of car is the N7?": "the Nissan N7, a mid-size sedan" over other N7 sentences
+    event: float = 0.2  # "When was the Leaf launched?": a sentence telling of the launch, over one merely about the Leaf
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class Candidate:
     states_measure: bool
     gives_asked_reason: bool = False
     worded_coverage: float = 0.0  # like `coverage`, counting only the question's words and their thesaurus groups
+    defines: bool = False  # says what the thing a "what is X" question names is ("the Nissan N7, a mid-size sedan")
+    tells_event: float = 0.0  # the credit of the question's predicate ("launched") in the sentence itself
 
     def score(self, w: ScoreWeights) -> float:
         return (
@@ -73,6 +77,8 @@ class Candidate:
             + w.previous * self.previous_coverage
             + w.fits * self.fits
             + w.reason * self.gives_asked_reason
+            + w.event * self.tells_event
+            + w.defines * self.defines
             - w.rank * self.rank
         )
 
@@ -294,6 +300,8 @@ class ExtractiveAnswerer:
                         states_measure=states_measure(shape, text),
                         gives_asked_reason=why and gives_reason(text),
                         worded_coverage=worded_coverage,
+                        tells_event=own.get(shape.predicate, 0.0) if shape.predicate else 0.0,
+                        defines=bool(shape.defined) and defines(shape.defined, text),
                     )
                 )
         return found
@@ -336,9 +344,10 @@ def _numbers_in(text: str) -> set[str]:
 
 
 def _focus(weights: dict[str, float], shape: QuestionShape) -> dict[str, float]:
-    """The question's weighted terms other than its names and numbers: what the answer must be about."""
-    name_terms = {t for name in shape.names for t in terms(name)}
-    return {t: w for t, w in weights.items() if t not in name_terms and not t[0].isdigit()}
+    """The question's weighted terms other than its names, numbers and the noun of "What kind of car…" (answered by
+    "a mid-size sedan"): what the answer must be about."""
+    left_out = {t for name in shape.names for t in terms(name)} | set(shape.kind_of)
+    return {t: w for t, w in weights.items() if t not in left_out and not t[0].isdigit()}
 
 
 def _share(focus: dict[str, float], credit: dict[str, float]) -> float:

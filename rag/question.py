@@ -60,6 +60,25 @@ _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.NAME, re.compile(r"\b(which|what) (compan(y|ies)|firms?|persons?|people|brands?|carmakers?|car makers?|automakers?|groups?|organi[sz]ations?|partners?|teams?|part(y|ies)|ministers?|officials?|universit(y|ies)|colleges?|schools?|agenc(y|ies)|banks?|clubs?|institutes?|unions?|councils?|courts?|newspapers?|airlines?|regulators?|charit(y|ies)|retailers?|manufacturers?|insurers?|lenders?|investors?|funds?)\b", re.I)),
     (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (countr(y|ies)|cit(y|ies)|region|province|state|town|place|plant|factor(y|ies)|market)s?\b", re.I)),
 )
+# "What kind of car is…": the noun whose narrower kind the answer names ("a mid-size sedan"), seldom beside it.
+_KIND_OF = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\s+([a-z]+)\b", re.I)
+# "What is the venture focused on?", "When was the Leaf launched?": the question ends on a participle, the event
+# asked about. The sentence telling of that event, not another about the same subject, answers it.
+_IRREGULAR_PARTICIPLES = (
+    "sold built made held paid won run led cut bought brought found kept left lost sent spent shut set hit put told "
+    "taught born done owned seen known shown grown drawn thrown flown chosen given taken written driven begun broken "
+    "spoken stolen frozen hidden fallen beaten forgotten risen struck hurt met meant shot split spread sworn worn torn"
+).split()
+_PARTICIPLE_END = re.compile(
+    rf"\b(?:is|are|was|were|be|been|being)\b.*?\s(?<!\bthe\s)(?<!\ban\s)(?<!\ba\s)"
+    rf"([a-z]{{2,}}(?<!e)ed|[a-z]{{3,}}ing|{'|'.join(_IRREGULAR_PARTICIPLES)})"
+    r"(?:\s+(?:on|in|at|by|for|to|with|from|of|as|about|into|over|after|under|up|down|out|off))?\s*\?*\s*$"
+)
+# "What kind of car is the Nissan N7?", "Who is Oliver Grant?": a question asking what a named thing is.
+_DEFINITION = re.compile(
+    r"^\s*(?i:what|who)\s+(?:(?i:kinds?|types?|sorts?)\s+of\s+[\w-]+\s+)?(?i:is|was|are|were)\s+(?:the\s+)?"
+    r"((?:[A-Z0-9][\w’'&.-]*\s*)+?)\s*\?*\s*$"
+)
 _QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have", "tell", "and", "but", "so", "i"}
 _NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'&.-]*[\w]|(?<![\w’'])[A-Z](?![\w])")
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|quarter"
@@ -94,6 +113,9 @@ class QuestionShape:
     names: tuple[str, ...]
     measure: str | None = None
     counted: bool = False  # the measure is what "how many" counts: the answer's number must count it
+    kind_of: tuple[str, ...] = ()  # the terms of "car" in "What kind of car…", which the answer need not say
+    predicate: str | None = None  # the term of the event a question ending on a participle asks about ("launch")
+    defined: str | None = None  # the name whose nature the question asks ("Nissan N7" in "What kind of car is…")
 
 
 def shape_of(question: str) -> QuestionShape:
@@ -109,7 +131,31 @@ def shape_of(question: str) -> QuestionShape:
         asked, counted = _asked_quantity(question)
     if asked in _GENERIC_MEASURES:
         asked, counted = None, False
-    return QuestionShape(kind, names_in(question), asked, counted)
+    kind_of = _KIND_OF.search(question)
+    return QuestionShape(
+        kind, names_in(question), asked, counted, terms(kind_of.group(1)) if kind_of else (), _predicate(question), _defined(question)
+    )
+
+
+def _defined(question: str) -> str | None:
+    match = _DEFINITION.match(question)
+    return match.group(1).strip() if match else None
+
+
+def defines(name: str, sentence: str) -> bool:
+    """Whether a sentence says what the named thing is: "the Nissan N7, a mid-size sedan", "Grant is a former…",
+    "the finance director, Oliver Grant"."""
+    quoted = re.escape(name)
+    return bool(
+        re.search(rf"\b{quoted}(?:['’]s)?(?:,|\s+(?:is|was|are|were))\s+(?:a|an|the|its|their)\b", sentence, re.I)
+        or re.search(rf"\b(?:a|an|the|its|their)\s+[^,.;]{{1,60}},\s+{quoted}\b", sentence, re.I)
+    )
+
+
+def _predicate(question: str) -> str | None:
+    match = _PARTICIPLE_END.search(question)
+    found = terms(match.group(1)) if match else ()
+    return found[0] if found else None
 
 
 def _asked_quantity(question: str) -> tuple[str | None, bool]:

@@ -14,6 +14,7 @@ build make produce manufacture assemble construct
 cut reduce slash shed trim axe lower
 buy acquire purchase takeover
 sell dispose
+sell -> sale market export
 run lead head manage -> boss chief executive ceo director chairman chairwoman chair president leader
 boss chief executive ceo
 job employee worker staff workforce headcount role

@@ -353,3 +353,31 @@ def test_a_role_word_is_not_answered_by_the_verbs_that_ask_for_it() -> None:
     assert {"chief", "execut", "director"} <= set(related("run"))
     assert "run" not in related("chief") and "director" not in related("chief")  # a CEO is not the operations director
     assert related("fell") == {} and "fall" in related("dive")
+
+
+
+def test_a_question_ending_on_its_event_is_answered_by_the_sentence_telling_of_that_event(pipeline: Pipeline) -> None:
+    given(pipeline, "gallery", "Harwick Gallery marks record year", (
+        "The original Harwick Gallery building won a national design award in 1990 and now welcomes a record 2 million "
+        "visitors a year. It was opened in 1887 by a group of wool merchants. A new wing will be added in 2027."))
+    answer = pipeline.ask("In what year was the original Harwick Gallery building opened?")
+    assert not answer.refused and "1887" in answer.answer and "1990" not in answer.answer
+
+
+def test_what_kind_of_thing_a_name_is_is_answered_by_the_sentence_defining_it(pipeline: Pipeline) -> None:
+    given(pipeline, "plane", "New plane takes to the skies", (
+        "The Skylark X2 aircraft made its first test flight over Toulouse on Monday. Developers say the Skylark X2, "
+        "a 19-seat electric commuter plane, could enter service in 2028. Orders for the Skylark X2 have reached 120."))
+    aircraft = pipeline.ask("What kind of aircraft is the Skylark X2?")
+    assert not aircraft.refused and "commuter plane" in aircraft.answer
+    vehicle = pipeline.ask("What kind of vehicle is the Skylark X2?")  # no sentence says "vehicle": a plane is one
+    assert not vehicle.refused and "commuter plane" in vehicle.answer
+
+
+def test_where_something_is_sold_is_answered_by_its_markets(pipeline: Pipeline) -> None:
+    given(pipeline, "tractor", "Tractor maker looks abroad", (
+        "Fendall Tractors builds its new T9 tractor at its plant in Lincoln. Target markets for the T9 include Kenya, "
+        "Ghana and other countries in West Africa. The company expects to make 4,000 T9 tractors a year."))
+    answer = pipeline.ask("Where will the Lincoln-built T9 tractors be sold?")
+    assert not answer.refused and "Kenya" in answer.answer
+    assert "sale" in related("sell") and "sell" not in related("market")  # a market is where things are sold, not a sale
