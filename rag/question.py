@@ -11,6 +11,7 @@ from rag.thesaurus import related
 class AnswerKind(Enum):
     """The shape of answer a question expects."""
 
+    AMOUNT = "amount"  # "how many", "how much": a count or a sum, which a year does not give
     NUMBER = "number"
     DATE = "date"
     NAME = "name"
@@ -54,7 +55,8 @@ _SPAN_WORDS = {
 }
 _PERCENT_MEASURES = frozenset({"stake", "share", "percentage", "proportion", "percent", "per cent", "rate"})
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
-    (AnswerKind.NUMBER, re.compile(rf"\bhow (many|much|big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
+    (AnswerKind.AMOUNT, re.compile(r"\bhow (many|much)\b", re.I)),
+    (AnswerKind.NUMBER, re.compile(rf"\bhow (big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
     (AnswerKind.DATE, re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date|time)\b|\bsince when\b", re.I)),
     (AnswerKind.PERSON, re.compile(r"^\s*(who|whom|whose)\b", re.I)),
     (AnswerKind.NAME, re.compile(r"\b(which|what) (compan(y|ies)|firms?|persons?|people|brands?|carmakers?|car makers?|automakers?|groups?|organi[sz]ations?|partners?|teams?|part(y|ies)|ministers?|officials?|universit(y|ies)|colleges?|schools?|agenc(y|ies)|banks?|clubs?|institutes?|unions?|councils?|courts?|newspapers?|airlines?|regulators?|charit(y|ies)|retailers?|manufacturers?|insurers?|lenders?|investors?|funds?)\b", re.I)),
@@ -85,10 +87,12 @@ _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve
 _NUMBER_WORD = re.compile(_NUMBER_WORDS)
 _COUNT_DISTANCE = 3  # words from the number to what it counts: "six water-bombing aircraft", "crowd of 4,100"
 _HAS_NUMBER = re.compile(rf"(?<![^\W\d_])\d|\b({_NUMBER_WORDS})\b", re.I)
+_YEAR = re.compile(r"(?<![\d,.£$€])\b(1[89]\d\d|20\d\d)\b(?!\s*%|[\d,.]\d)")
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 _HAS_DATE = re.compile(
     rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow)\b|"
-    r"\b(last|next|this|later this|earlier this) (year|month|week|quarter|spring|summer|autumn|fall|winter)\b|\b(end of the year|years? ago|decades? ago)\b",
+    r"\b(last|next|this|later this|earlier this) (year|month|week|quarter|spring|summer|autumn|fall|winter)\b|\b(end of the year|years? ago|decades? ago)\b|"
+    r"\b(AD|BC|BCE|CE)\s?\d{1,4}\b|\b\d{1,4}\s?(AD|BC|BCE|CE)\b|\bcentur(y|ies)\b",
     re.I,
 )
 
@@ -101,7 +105,7 @@ _GIVES_REASON = re.compile(
     re.I,
 )
 # A capitalized word right after these is a place (or a date), not who did something.
-_AFTER_PLACE_WORD = re.compile(r"\b(in|near|from|across|outside|inside|throughout|around)\s+(the\s+)?([A-Z][\w’'-]*\s*)+")
+_AFTER_PLACE_WORD = re.compile(r"\b(in|near|across|outside|inside|throughout|around)\s+(the\s+)?([A-Z][\w’'-]*\s*)+")
 _PLACE_LOOSE = re.compile(r"\b(next door|nearby|abroad|overseas|locally|here|there)\b")
 
 
@@ -251,6 +255,8 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
     """Whether a sentence holds the kind of fact the question asks for."""
     if kind is AnswerKind.NUMBER:
         return bool(_HAS_NUMBER.search(sentence))
+    if kind is AnswerKind.AMOUNT:  # "How much is a ticket?" is not answered by "the last strike, in 2019"
+        return bool(_HAS_NUMBER.search(_YEAR.sub(" ", sentence)))
     if kind is AnswerKind.DATE:
         return bool(_HAS_DATE.search(sentence))
     if kind is AnswerKind.PLACE:

@@ -21,8 +21,15 @@ job employee worker staff workforce headcount role
 rise increase grow climb jump soar gain surge
 fall drop decline decrease slump slide sink shrink dive plunge tumble plummet
 open launch start begin unveil introduce debut
+start -> founded establish
+founded establish
 close shut
 pay spend invest
+earn -> salary wage pay income
+demand -> ask seek want
+spot notice detect
+spot notice -> discover find see
+occupy -> live inhabit
 profit earnings income surplus
 revenue sales turnover
 company firm business carmaker automaker maker

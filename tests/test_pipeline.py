@@ -381,3 +381,34 @@ def test_where_something_is_sold_is_answered_by_its_markets(pipeline: Pipeline) 
     answer = pipeline.ask("Where will the Lincoln-built T9 tractors be sold?")
     assert not answer.refused and "Kenya" in answer.answer
     assert "sale" in related("sell") and "sell" not in related("market")  # a market is where things are sold, not a sale
+
+
+def test_how_much_is_not_answered_by_a_year(pipeline: Pipeline) -> None:
+    given(pipeline, "museum", "Museum reopens", (
+        "Tickets for the reopened Fenwick Museum went on sale in 2019 after a long closure. "
+        "Visitors praised the new galleries and the cafe."))
+    assert pipeline.ask("How much is a ticket to the Fenwick Museum?").refused
+    assert "2019" in pipeline.ask("When did tickets for the Fenwick Museum go on sale?").answer
+
+
+def test_ancient_dates_answer_when_and_an_organisation_answers_who(pipeline: Pipeline) -> None:
+    given(pipeline, "fort", "Roman fort found near Alby", (
+        "Archaeologists have found a Roman fort under a car park in Alby. "
+        "Coins show the fort was lived in from about AD 80 until the third century. "
+        "The dig, funded by a grant from the Heritage Lottery Fund, will continue until May."))
+    since = pipeline.ask("From when was the fort occupied?")  # "occupied": lived in; "AD 80" is a date
+    assert not since.refused and "AD 80" in since.answer
+    payer = pipeline.ask("Who is paying for the dig?")  # "from the Heritage Lottery Fund" is who, not where
+    assert not payer.refused and "Heritage Lottery Fund" in payer.answer
+
+
+def test_news_paraphrases_of_founding_pay_and_demands(pipeline: Pipeline) -> None:
+    given(pipeline, "firm", "Ledger maker cuts jobs", (
+        "Corvin Ledger was founded in 1994 by two friends, Colin Reid and Amira Haddad. "
+        "A trainee accountant at the firm has a starting salary of £24,000. "
+        "The staff union is asking for a 7% rise, and its members will meet on Friday."))
+    assert "Colin Reid" in pipeline.ask("Who started Corvin Ledger?").answer
+    assert "£24,000" in pipeline.ask("How much does a new trainee earn?").answer
+    assert "7%" in pipeline.ask("What is the union demanding?").answer
+    assert "found" in related("start") and "ask" in related("demand") and "discov" in related("spot")
+    assert "start" not in related("found")  # a company founded is started; a start is not always a founding
