@@ -10,7 +10,7 @@ STOP_WORDS = frozenset(
     up very was we were what when where which while who whom whose why will with would you your yours about
     after again against all am any because before below between both during each few further here just more most
     once only other same some also says said say tell told according many much kind sort type thing things way
-    ways reason exactly happen happened mention mentioned article articles""".split()
+    ways reason exactly happen happened mention mentioned article articles per""".split()
 )
 _TOKEN = re.compile(
     r"\d+(?:[.,]\d+)*(?:%|(?:m|mn|bn|b|k|tn)\b)?(?![^\W_])|[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE

@@ -412,3 +412,4 @@ def test_news_paraphrases_of_founding_pay_and_demands(pipeline: Pipeline) -> Non
     assert "7%" in pipeline.ask("What is the union demanding?").answer
     assert "found" in related("start") and "ask" in related("demand") and "discov" in related("spot")
     assert "start" not in related("found")  # a company founded is started; a start is not always a founding
+

@@ -1,0 +1,8 @@
+from rag.terms import terms
+
+
+def test_rates_keep_their_unit_but_not_per() -> None:
+    # "per" weighed as the rarest word of "How much does a subscription cost per month?" (no article says it) and
+    # let a sentence on another cost through the coverage gate
+    assert terms("How much does a subscription cost per month?") == ("subscript", "cost", "month")
+    assert terms("a 40 per cent stake") == ("40", "percent", "stake")
