@@ -76,6 +76,13 @@ _PARTICIPLE_END = re.compile(
     rf"([a-z]{{2,}}(?<!e)ed|[a-z]{{3,}}ing|{'|'.join(_IRREGULAR_PARTICIPLES)})"
     r"(?:\s+(?:on|in|at|by|for|to|with|from|of|as|about|into|over|after|under|up|down|out|off))?\s*\?*\s*$"
 )
+# "Who chairs Harlow Town?", "Who first spotted the marks?": what the person asked for did; "Who is the museum's
+# director?": the role asked for. The sentence saying it, not another about the museum, answers.
+_WHO_DID = re.compile(r"^\s*(?i:who)\s+(?:(?i:first|now|currently|later|then)\s+)?([a-z]+)\b")
+_WHO_IS = re.compile(
+    r"^\s*(?i:who)\s+(?:is|was|are|were|will be)\s+(?:the|its|their)\s+(?:[\w’'-]+['’]s\s+)?(?:(?:new|current|former|next)\s+)?([a-z]+)\b"
+)
+_NOT_DEEDS = frozenset("is was are were will would did does do has have had can could should may might".split())
 # "What kind of car is the Nissan N7?", "Who is Oliver Grant?": a question asking what a named thing is.
 _DEFINITION = re.compile(
     r"^\s*(?i:what|who)\s+(?:(?i:kinds?|types?|sorts?)\s+of\s+[\w-]+\s+)?(?i:is|was|are|were)\s+(?:the\s+)?"
@@ -157,7 +164,9 @@ def defines(name: str, sentence: str) -> bool:
 
 
 def _predicate(question: str) -> str | None:
-    match = _PARTICIPLE_END.search(question)
+    """The term of the event or role the question asks about, if its shape shows one."""
+    did = _WHO_DID.match(question)
+    match = _PARTICIPLE_END.search(question) or (did if did and did.group(1) not in _NOT_DEEDS else None) or _WHO_IS.match(question)
     found = terms(match.group(1)) if match else ()
     return found[0] if found else None
 

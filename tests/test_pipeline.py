@@ -413,3 +413,14 @@ def test_news_paraphrases_of_founding_pay_and_demands(pipeline: Pipeline) -> Non
     assert "found" in related("start") and "ask" in related("demand") and "discov" in related("spot")
     assert "start" not in related("found")  # a company founded is started; a start is not always a founding
 
+
+
+
+def test_who_questions_are_answered_by_the_sentence_with_the_role_or_deed_asked_for(pipeline: Pipeline) -> None:
+    given(pipeline, "gallery", "Harbour gallery reopens", (
+        "The Quayside Gallery reopened on Saturday after a four-year renovation. "
+        "The work added a new wing for the gallery's maritime collection and restored the Victorian main hall. "
+        "Director Samuel Achebe said more than 12,000 visitors came on the first day."))
+    given(pipeline, "buses", "Bus firm names new finance director", (  # "director" common, "gallery" rare
+        "Kestrel Buses has appointed Mira Shah as its finance director. The operations director, Tom Vale, will retire in May."))
+    assert "Achebe" in pipeline.ask("Who is the gallery's director?").answer  # not the sentence richest in "gallery"
