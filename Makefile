@@ -33,9 +33,11 @@ run: install
 
 ## The whole test suite (browser tests included), then the evaluation gates: the seeds set with the default (extractive)
 ## answerer and with the local LLM, and three other news articles (eval/datasets/general) (CI runs exactly this).
+## The default answerer on the seeds is held near the product floor (95% answers, measured 95.6% = 43 of 45): 0.93
+## lets one near-tie turn on another CPU's int8 arithmetic without failing the build.
 test: install-dev /usr/bin/chromium
 	$(BIN)/python -m pytest
-	$(BIN)/rag eval --corpus seeds --json reports/eval-seeds.json
+	$(BIN)/rag eval --corpus seeds --json reports/eval-seeds.json --min answer_accuracy=0.93
 	$(BIN)/rag eval --corpus seeds --answerer local --json reports/eval-seeds-local.json
 	$(BIN)/rag eval --corpus eval/datasets/general/articles --dataset eval/datasets/general/questions.jsonl --answerer extractive --json reports/eval-general.json
 

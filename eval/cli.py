@@ -32,6 +32,7 @@ def run_eval(
     baseline_path: Path | None = None,
     judge: OpenAIJudge | None = None,
     progress_console: Console,
+    pass_marks: dict[str, float] | None = None,
 ) -> int:
     """Evaluate and report; 0 when every threshold is met, 1 otherwise."""
     questions = load_dataset(dataset or DEFAULT_DATASET, split)
@@ -67,7 +68,7 @@ def run_eval(
         console.print(f"judge {report.model}: {report.judged} answers graded, judged right {accuracy}, agrees with the alias matcher on {agreement}")
         for line in report.disagreements:
             console.print(f"  disagreement: {line}")
-    failures_found = failed_thresholds(summary, load_thresholds())
+    failures_found = failed_thresholds(summary, {**load_thresholds(), **(pass_marks or {})})
     print_report(summary, verdicts, failures_found, console)
     worse = regressions(summary, verdicts, baseline) if baseline else []
     if baseline is not None:

@@ -197,14 +197,23 @@ def evaluate(
     html_path: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
     baseline: Annotated[Path | None, typer.Option(help="An earlier --json file: list what got worse.")] = None,
     judge: Annotated[str | None, typer.Option(help="`openai`: also grade answers with an LLM judge (RAG_OPENAI_* settings).")] = None,
+    minimum: Annotated[
+        list[str] | None, typer.Option("--min", help="Another pass mark for this run, NAME=VALUE (e.g. answer_accuracy=0.95).")
+    ] = None,
 ) -> None:
     """Score answers against known facts; exit 1 below the project's thresholds."""
     from eval.cli import run_eval
     from eval.judge import OpenAIJudge
+    from eval.run import parse_pass_marks
 
     if judge not in (None, "openai"):
         err.print(f"[red]error:[/red] --judge can only be openai, not {judge!r}")
         raise typer.Exit(2)
+    try:
+        pass_marks = parse_pass_marks(minimum or [])
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] --min {exc}")
+        raise typer.Exit(2) from None
     settings = None if url else _settings()
     if settings is not None and answerer:
         settings = _with_answerer(settings, answerer)
@@ -213,6 +222,7 @@ def evaluate(
         code = run_eval(
             settings=settings, dataset=dataset, split=split, corpus=corpus, url=url,
             json_path=json_path, console=out, progress_console=err, html_path=html_path, baseline_path=baseline, judge=grader,
+            pass_marks=pass_marks,
         )
     raise typer.Exit(code)
 

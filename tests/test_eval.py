@@ -225,3 +225,15 @@ def test_a_question_without_an_answer_is_scored_wrong_and_the_run_goes_on() -> N
 def test_a_run_whose_answers_keep_failing_stops_with_the_reason() -> None:
     with pytest.raises(UpstreamError, match="3 questions in a row got no answer.*30 s"):
         run([Q_ANSWER] * 5, FailsOn({Q_ANSWER.question}))
+
+
+def test_a_run_may_raise_a_pass_mark_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+    from tests.conftest import SEEDS
+
+    raised = CliRunner().invoke(app, ["eval", "--corpus", str(SEEDS), "--min", "answer_accuracy=0.999"])
+    assert raised.exit_code == 1 and "answer_accuracy" in raised.output and "< 0.999" in raised.output
+    unknown = CliRunner().invoke(app, ["eval", "--corpus", str(SEEDS), "--min", "accuracy=0.9"])
+    assert unknown.exit_code == 2 and "answer_accuracy" in unknown.output and "Traceback" not in unknown.output
