@@ -45,10 +45,11 @@ def parts_of(question: str) -> tuple[str, ...]:
 
 
 def _with_names_of(first: str, second: str) -> str:
-    """The second question with the first one's names added when it has none of them ("What did he say?" after
-    "Who leads Nissan?"): only names, as the first question's other words would be asked of the second's answer."""
+    """The second question with the first one's names added when it names nothing ("What did he say?" after "Who
+    leads Nissan?"): only names, as the first question's other words would be asked of the second's answer. One that
+    names its own subject ("who is Voltra's chief executive?") stands alone."""
     carried = dict.fromkeys(names_as_written(first))
-    if not carried or set(names_in(first)) & set(names_in(second)):
+    if not carried or names_in(second):
         return second
     return f"{second} ({' '.join(carried)})"
 

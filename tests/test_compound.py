@@ -26,6 +26,8 @@ def test_two_questions_in_one_are_split_and_the_second_keeps_the_first_ones_subj
     first, second = parts_of("Who leads Nissan and what did he say?")
     assert first == "Who leads Nissan?"
     assert second.startswith("What did he say?") and "Nissan" in second
+    # a second question naming its own subject is not sent looking for the first one's too
+    assert parts_of("Who is the chief nurse of the Moorfield Trust and who is Voltra's chief executive?")[1] == "Who is Voltra's chief executive?"
 
 
 @pytest.mark.parametrize(
