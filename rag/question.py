@@ -93,6 +93,7 @@ _NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'&.-]*[\w]|(?<![\w’'])[A-Z](?![\w
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|quarter"
 _NUMBER_WORD = re.compile(_NUMBER_WORDS)
 _COUNT_DISTANCE = 3  # words from the number to what it counts: "six water-bombing aircraft", "crowd of 4,100"
+_NOT_PLURALS = frozenset("this thus plus less news series always perhaps sometimes towards afterwards besides whereas across various".split())
 _HAS_NUMBER = re.compile(rf"(?<![^\W\d_])\d|\b({_NUMBER_WORDS})\b", re.I)
 _YEAR = re.compile(r"(?<![\d,.£$€])\b(1[89]\d\d|20\d\d)\b(?!\s*%|[\d,.]\d)")
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -177,7 +178,7 @@ def _asked_quantity(question: str) -> tuple[str | None, bool]:
     counted = _COUNTED.search(question)
     if counted:
         if counted.group(1):
-            noun = counted.group(1).split()[-1].lower()
+            noun = counted.group(1).lower().split(" of ")[0].split()[-1]  # "reports of overheating": reports
         else:  # no auxiliary verb: "how many committee members voted" counts members, "how many people took part" people
             first_two = counted.group(2).lower().split()
             plurals = [w for w in first_two if w.endswith("s") and not w.endswith("ss")]
@@ -226,7 +227,18 @@ def _counts(noun: str, text: str) -> bool:
     tokens = words(text)
     numbers = [i for i, token in enumerate(tokens) if token[0].isdigit() or _NUMBER_WORD.fullmatch(token)]
     nouns = [i for i, token in enumerate(tokens) if not wanted.isdisjoint(terms(token))]
-    return any(abs(i - j) <= _COUNT_DISTANCE for i in numbers for j in nouns)
+    return any(abs(i - j) <= _COUNT_DISTANCE and not _counts_another(tokens, i, j, wanted) for i in numbers for j in nouns)
+
+
+def _counts_another(tokens: list[str], number: int, noun: int, wanted: set[str]) -> bool:
+    """Whether the number counts another plural noun, one just after it or between it and ours: in "Patients at
+    Moorfield's two main hospitals", two counts hospitals, not patients."""
+    following = tokens[number + 1 : noun] if noun > number else tokens[number + 1 : number + 3]
+    return any(_plural(token) and wanted.isdisjoint(terms(token)) for token in following)
+
+
+def _plural(token: str) -> bool:
+    return len(token) > 3 and token.isalpha() and token.endswith("s") and not token.endswith("ss") and token not in _NOT_PLURALS
 
 
 def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:

@@ -9,6 +9,7 @@ from rag.embed import Embedder
 from rag.errors import EmptyIndex, IndexMismatch, InvalidInput, NotFound
 from rag.answer import PREMISE_CORRECTION
 from rag.pipeline import Pipeline, build
+from rag.question import shape_of
 from rag.store import ChunkStore, DocumentWrite, open_persistent_client
 from rag.thesaurus import related
 from rag.types import Filters
@@ -265,6 +266,10 @@ def test_how_many_needs_what_is_counted_and_how_much_it_costs_needs_a_cost(pipel
     assert "five elephants" in pipeline.ask("How many elephants does Ashby Zoo keep?").answer
     assert pipeline.ask("How many keepers work at Ashby Zoo?").refused  # figures, but none counts keepers
     assert pipeline.ask("How many children got free tickets?").refused  # 1,500 counts residents, not children
+    # "Visitors at the two main gates" counts gates: it says nothing of how many visitors queued
+    given(pipeline, "queue", "Queues at Ashby Zoo", "Visitors at the two main gates queued for an hour on Saturday.")
+    assert pipeline.ask("How many visitors queued at Ashby Zoo?").refused
+    assert shape_of("How many reports of overheating has Voltra received?").measure == "reports"  # not "overheating"
     # a cost is asked: the size of the building is no answer
     assert pipeline.ask("How much did the elephant house cost?").refused
 
