@@ -126,7 +126,7 @@ class QuestionShape:
     measure: str | None = None
     counted: bool = False  # the measure is what "how many" counts: the answer's number must count it
     kind_of: tuple[str, ...] = ()  # the terms of "car" in "What kind of car…", which the answer need not say
-    predicate: str | None = None  # the term of the event a question ending on a participle asks about ("launch")
+    predicate: str | None = None  # the event or role asked about: "launch" (…launched?), "chair" (Who chairs…?)
     defined: str | None = None  # the name whose nature the question asks ("Nissan N7" in "What kind of car is…")
 
 
