@@ -2,7 +2,9 @@
 
 import base64
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from urllib.parse import urlsplit
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ from rag.errors import ConfigError, IndexMismatch, StoreError
 from rag.store_lock import lock_store
 from rag.types import Chunk, DocumentInfo, Filters
 
+# Chunks recently read, kept for the next questions about the same story (~13 KB each with their sentence vectors).
+_CACHED_CHUNKS = 1024
 _PAGE = 2000
 
 
@@ -107,6 +111,9 @@ class ChunkStore:
         self._generations = client.get_or_create_collection(f"{collection}-generation", embedding_function=None)
         self._shared = shared
         self._known_generation: str | None = None
+        self._cached: OrderedDict[str, StoredChunk] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache_epoch = 0  # bumped by every write: a read that a write overtook is not cached
 
     @property
     def shared(self) -> bool:
@@ -119,8 +126,11 @@ class ChunkStore:
         if self._known_generation is not None and not self._shared:
             return self._known_generation
         got = self._generations.get(ids=["generation"], include=["documents"])
-        self._known_generation = str(got["documents"][0]) if got["ids"] else ""
-        return self._known_generation
+        generation = str(got["documents"][0]) if got["ids"] else ""
+        if generation != self._known_generation:
+            self._forget_chunks()  # another process wrote: a chunk read before may have changed
+        self._known_generation = generation
+        return generation
 
     def _stamp(self) -> None:
         stamp = uuid.uuid4().hex
@@ -152,6 +162,12 @@ class ChunkStore:
     def write_documents(self, writes: Sequence[DocumentWrite]) -> None:
         """Replace these articles' chunks: every new chunk in one upsert (all-or-nothing), then drop the ones past
         each article's new end."""
+        try:
+            self._write_documents(writes)
+        finally:
+            self._forget_chunks()
+
+    def _write_documents(self, writes: Sequence[DocumentWrite]) -> None:
         chunks = [chunk for write in writes for chunk in write.chunks]
         if chunks:
             self._collection.upsert(
@@ -173,8 +189,11 @@ class ChunkStore:
         """Remove every chunk of one article; return how many there were."""
         ids = list(self.chunk_hashes(document_id))
         if ids:
-            self._collection.delete(ids=ids)
-            self._stamp()
+            try:
+                self._collection.delete(ids=ids)
+                self._stamp()
+            finally:
+                self._forget_chunks()
         return len(ids)
 
     def documents(self) -> list[DocumentInfo]:
@@ -192,9 +211,27 @@ class ChunkStore:
         """The chunks with these ids, in the order asked (missing ones left out)."""
         if not ids:
             return []
-        got = self._collection.get(ids=list(ids), include=["metadatas", "documents"])
-        by_id = {cid: _stored(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        with self._cache_lock:
+            by_id = {cid: self._cached[cid] for cid in ids if cid in self._cached}
+            for cid in by_id:
+                self._cached.move_to_end(cid)
+            epoch = self._cache_epoch
+        missing = [cid for cid in ids if cid not in by_id]
+        if missing:
+            got = self._collection.get(ids=missing, include=["metadatas", "documents"])
+            read = {cid: _stored(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+            by_id.update(read)
+            with self._cache_lock:
+                if epoch == self._cache_epoch:
+                    self._cached.update(read)
+                    while len(self._cached) > _CACHED_CHUNKS:
+                        self._cached.popitem(last=False)
         return [by_id[cid] for cid in ids if cid in by_id]
+
+    def _forget_chunks(self) -> None:
+        with self._cache_lock:
+            self._cached.clear()
+            self._cache_epoch += 1
 
     def all_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every (id, text, metadata), a page at a time."""

@@ -57,6 +57,21 @@ def test_changed_article_replaces_its_chunks(pipeline: Pipeline) -> None:
     assert pipeline.document("port").text == "The port closed. It handled 7 ships."
 
 
+def test_chunks_read_once_are_served_from_memory_until_a_write_changes_them(pipeline: Pipeline) -> None:
+    given(pipeline, "ferry", "Ferry firm adds route", "Harbour Lines will add a ferry route to Skara in May. It carries 300 people.")
+    collection = pipeline._store._collection  # the real Chroma collection, its reads counted
+    reads = []
+    real_get = collection.get
+    collection.get = lambda *args, **kwargs: reads.append(kwargs.get("ids")) or real_get(*args, **kwargs)
+    question = "When will Harbour Lines add the Skara route?"
+    assert "May" in pipeline.ask(question).answer
+    after_first = len(reads)
+    assert "May" in pipeline.ask(question + " ").answer and len(reads) == after_first  # no second read of the chunk
+    given(pipeline, "ferry", "Ferry firm adds route", "Harbour Lines will add a ferry route to Skara in June. It carries 300 people.")
+    changed = pipeline.ask(question)
+    assert "June" in changed.answer and "May" not in changed.answer  # the rewritten chunk, not the one kept in memory
+
+
 def test_delete_removes_every_chunk(seeded: Pipeline) -> None:
     doc = seeded.documents()[0]
     assert seeded.delete(doc.id) == doc.chunks

@@ -60,6 +60,7 @@ def test_keyword_retrieval_sees_another_processs_writes(chroma_server: str, tmp_
     from rag.config import Settings
     from rag.documents import article_from_record
     from rag.pipeline import build
+    from rag.types import Filters
 
     settings = Settings(chroma_url=chroma_server, data_dir=tmp_path / "unused", answerer="extractive", collection="shared-news")
     writer = build(settings, real_embedder)  # type: ignore[arg-type]
@@ -69,3 +70,9 @@ def test_keyword_retrieval_sees_another_processs_writes(chroma_server: str, tmp_
     writer.ingest(article_from_record(ARTICLE))
     top = reader.retrieve("Zeta Holdings Averton cranes")[0]
     assert top.document.title == ARTICLE["title"] and top.keyword_score > 0
+    # a chunk the reader holds in memory is dropped when another process rewrites it
+    only = Filters(document_ids=("averton",))
+    writer.ingest(article_from_record({**ARTICLE, "id": "averton"}))
+    assert "12 million" in reader.retrieve("Zeta Holdings Averton cranes", filters=only)[0].chunk.text
+    writer.ingest(article_from_record({**ARTICLE, "id": "averton", "text": ARTICLE["text"].replace("12 million", "15 million")}))
+    assert "15 million" in reader.retrieve("Zeta Holdings Averton cranes", filters=only)[0].chunk.text
