@@ -31,11 +31,13 @@ _MEASURE = re.compile(
 )
 # Words that only say a number is wanted ("What number of jobs…"), which any figure answers.
 _GENERIC_MEASURES = frozenset({"number", "figure", "total", "sum", "amount", "size", "value"})
+# The auxiliary verbs that follow a question's subject ("How many ships did…") and are no deed ("Who was…").
+_AUXILIARIES = tuple("did do does were was are is will would have has had can could should may might must".split())
 # "How many children…": what is counted, which the answering sentence must name (or a word of its thesaurus group):
 # the noun just before the verb ("How many migraine days did…" counts days), else the plural of the next two words
 # or the first word; units of time are left out ("How many years…" is answered by "since 2010").
 _COUNTED = re.compile(
-    r"\b(?:how many|what number of)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:did|do|does|were|was|are|is|will|would|have|has|had|can|could|should|may|might|must)\b)"
+    r"\b(?:how many|what number of)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:" + "|".join(_AUXILIARIES) + r")\b)"
     r"|\b(?:how many|what number of)\s+([a-z]+(?:\s+[a-z]+)?)\b",
     re.I,
 )
@@ -63,7 +65,8 @@ _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (countr(y|ies)|cit(y|ies)|region|province|state|town|place|plant|factor(y|ies)|market)s?\b", re.I)),
 )
 # "What kind of car is…": the noun whose narrower kind the answer names ("a mid-size sedan"), seldom beside it.
-_KIND_OF = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\s+([a-z]+)\b", re.I)
+_KINDS_OF = r"(?i:kinds?|types?|sorts?)\s+of"
+_KIND_OF = re.compile(rf"\b(?:what|which)\s+{_KINDS_OF}\s+([a-z]+)\b", re.I)
 # "What is the venture focused on?", "When was the Leaf launched?": the question ends on a participle, the event
 # asked about. The sentence telling of that event, not another about the same subject, answers it.
 _IRREGULAR_PARTICIPLES = (
@@ -82,10 +85,9 @@ _WHO_DID = re.compile(r"^\s*(?i:who)\s+(?:(?i:first|now|currently|later|then)\s+
 _WHO_IS = re.compile(
     r"^\s*(?i:who)\s+(?:is|was|are|were|will be)\s+(?:the|its|their)\s+(?:[\w’'-]+['’]s\s+)?(?:(?:new|current|former|next)\s+)?([a-z]+)\b"
 )
-_NOT_DEEDS = frozenset("is was are were will would did does do has have had can could should may might".split())
 # "What kind of car is the Nissan N7?", "Who is Oliver Grant?": a question asking what a named thing is.
 _DEFINITION = re.compile(
-    r"^\s*(?i:what|who)\s+(?:(?i:kinds?|types?|sorts?)\s+of\s+[\w-]+\s+)?(?i:is|was|are|were)\s+(?:the\s+)?"
+    rf"^\s*(?i:what|who)\s+(?:{_KINDS_OF}\s+[\w-]+\s+)?(?i:is|was|are|were)\s+(?:the\s+)?"
     r"((?:[A-Z0-9][\w’'&.-]*\s*)+?)\s*\?*\s*$"
 )
 _QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have", "tell", "and", "but", "so", "i"}
@@ -167,7 +169,7 @@ def defines(name: str, sentence: str) -> bool:
 def _predicate(question: str) -> str | None:
     """The term of the event or role the question asks about, if its shape shows one."""
     did = _WHO_DID.match(question)
-    match = _PARTICIPLE_END.search(question) or (did if did and did.group(1) not in _NOT_DEEDS else None) or _WHO_IS.match(question)
+    match = _PARTICIPLE_END.search(question) or (did if did and did.group(1) not in _AUXILIARIES else None) or _WHO_IS.match(question)
     found = terms(match.group(1)) if match else ()
     return found[0] if found else None
 
