@@ -1,6 +1,7 @@
 """What a question asks for: the kind of answer it expects and the names it is about."""
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from enum import Enum
 
@@ -132,6 +133,7 @@ class QuestionShape:
     defined: str | None = None  # the name whose nature the question asks ("Nissan N7" in "What kind of car is…")
 
 
+@lru_cache(maxsize=4096)  # the answerer's ranking, gates and checks each ask a question's shape: made once
 def shape_of(question: str) -> QuestionShape:
     """Classify a question and pick out its names (capitalized words past the first, and acronyms) and the
     quantity it asks for, if named ("profit" in "What is the port's annual profit?")."""
