@@ -75,8 +75,9 @@ def _ingest(pipeline: Pipeline, corpus: Path, label: str) -> tuple[float, int]:
     return time.perf_counter() - started, sum(r.chunks for r in results)
 
 
-def _recall(data_dir: Path, collection: str, queries: np.ndarray, k: int) -> float:
-    """Mean share of the exact top-k (brute force over every stored vector) that Chroma's index returns."""
+def _recall(pipeline: Pipeline, data_dir: Path, collection: str, queries: np.ndarray, k: int) -> float:
+    """Mean share of the exact top-k (brute force over every vector Chroma stores, float32) that the pipeline's dense
+    search (the in-process int8 index) returns."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -93,7 +94,7 @@ def _recall(data_dir: Path, collection: str, queries: np.ndarray, k: int) -> flo
             break
         offset += 5000
     matrix = np.vstack(blocks)
-    found = store.query(query_embeddings=queries, n_results=k, include=[])["ids"]
+    found = [pipeline.nearest_chunks(vector, k) for vector in queries]
     shares = []
     for vector, approximate in zip(queries, found, strict=True):
         exact = {ids[i] for i in np.argpartition(-(matrix @ vector), k)[:k]}
@@ -124,7 +125,7 @@ def measure_ours(articles: list[GeneratedArticle], replay: ReplayEmbedder, scrat
     retrieve_p50, retrieve_p95 = percentiles(timed_ms(lambda i, p=pipeline: p.retrieve(f"{questions[i]} <{i}>"), len(questions)))
     ask_p50, ask_p95 = percentiles(timed_ms(lambda i, p=pipeline: p.ask(f"{questions[i]} ({i})"), len(questions)))
     query_vectors = np.vstack([replay.embed_query(q) for q in questions[:RECALL_QUERIES]])
-    recall = _recall(data_dir, settings.collection, query_vectors, settings.candidates)
+    recall = _recall(pipeline, data_dir, settings.collection, query_vectors, settings.candidates)
     del pipeline
     release_store(data_dir)
 

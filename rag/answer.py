@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from rag.conversation import Turn, carry_context
 from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, measure_equivalents, shape_of, states_measure
-from rag.keywords import KeywordIndex
+from rag.local_index import LocalIndex
 from rag.terms import content_words, terms
 from rag.thesaurus import related
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
@@ -90,7 +90,7 @@ class ExtractiveAnswerer:
 
     def __init__(
         self,
-        keywords: KeywordIndex,
+        keywords: LocalIndex,
         synonyms: Callable[[str], dict[str, float]],
         min_similarity: float,
         min_coverage: float,

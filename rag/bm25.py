@@ -57,6 +57,10 @@ class Bm25Index:
         self._live -= 1
         self._live_length -= self._lengths[slot]
 
+    def alive_mask(self) -> np.ndarray:
+        """Which slots hold a live chunk (a copy)."""
+        return np.frombuffer(self._alive, dtype=np.int8).astype(bool)
+
     def needs_compaction(self) -> bool:
         """Whether removed chunks outnumber live ones (then the caller compacts and renumbers its slots)."""
         return len(self._alive) - self._live > max(self._live, 1000)

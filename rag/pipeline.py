@@ -20,7 +20,7 @@ from rag.embed import Embedder, build_embedder
 from rag.errors import ConfigError, EmbeddingFailed, EmptyIndex, InvalidInput, NotFound, StoreError
 from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
-from rag.keywords import KeywordIndex
+from rag.local_index import LocalIndex
 from rag.retrieve import Retriever
 from rag.terms import terms
 from rag.store import ChunkStore, DocumentWrite, StoredChunk, TermStore, open_persistent_client, open_server_client
@@ -45,7 +45,7 @@ class Answerer(Protocol):
     def standalone(self, turns: Sequence[Turn]) -> str: ...
 
 
-AnswererFactory = Callable[[ExtractiveAnswerer, Embedder, KeywordIndex], Answerer]
+AnswererFactory = Callable[[ExtractiveAnswerer, Embedder, LocalIndex], Answerer]
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,10 @@ class Pipeline:
         self._embedder = embedder
         self._store = store
         self._vocabulary = vocabulary
-        self._keywords = KeywordIndex(store, settings.data_dir / f"{settings.collection}-keywords.npz")
-        self._retriever = Retriever(store, embedder, self._keywords, settings.candidates)
+        self._index = LocalIndex(store, settings.data_dir / f"{settings.collection}-index.npz")
+        self._retriever = Retriever(store, embedder, self._index, settings.candidates)
         self._extractive = ExtractiveAnswerer(
-            self._keywords,
+            self._index,
             synonyms=vocabulary.synonyms,
             min_similarity=settings.refusal_min_dense,
             min_coverage=settings.refusal_min_overlap,
@@ -100,14 +100,14 @@ class Pipeline:
         """Load the keyword index (and the answerer) now, seconds on a large corpus or for a local model, rather
         than at the first question. Before an ingest, it lets every write update the index in place, so `close`
         saves an index that is current and the next start loads it instead of re-reading the store."""
-        self._keywords.warm()
+        self._index.warm()
         if answerer:
             self._answering()
 
     def close(self) -> None:
         """Save what a restart would otherwise rebuild (the keyword index beside an embedded store); stop the query
         encoder's thread."""
-        self._keywords.save()
+        self._index.save()
         self._retriever.close()
 
     def _answering(self) -> Answerer:
@@ -115,7 +115,7 @@ class Pipeline:
         if self._answerer is None:
             with self._answerer_lock:
                 if self._answerer is None and self._make_answerer is not None:
-                    self._answerer = self._make_answerer(self._extractive, self._embedder, self._keywords)
+                    self._answerer = self._make_answerer(self._extractive, self._embedder, self._index)
         assert self._answerer is not None
         return self._answerer
 
@@ -159,7 +159,7 @@ class Pipeline:
         retrieved = started
         if events is None:
             passages = self.retrieve(question, top_k, filters)
-            if not passages and self._store.count() == 0:
+            if not passages and self._chunks_stored() == 0:
                 raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
             retrieved = time.perf_counter()
             events = self._answering().stream(question, passages) if stream_text else iter([self._final(question, passages)])
@@ -206,6 +206,10 @@ class Pipeline:
         question = clean_question(question, self.settings.max_question_chars)
         return self._retriever.retrieve(question, top_k or self.settings.top_k, filters or Filters())
 
+    def nearest_chunks(self, query_vector: np.ndarray, n: int) -> list[str]:
+        """The ids of the `n` chunks the dense search finds nearest a query vector (bench/ measures its recall)."""
+        return [chunk_id for chunk_id, _ in self._retriever.dense(query_vector, n, Filters())]
+
     def ingest(self, article: Article) -> IngestResult:
         """Store one article: unchanged ones are skipped, changed ones replace their chunks in one write."""
         return self.ingest_many([article])[0]
@@ -232,7 +236,7 @@ class Pipeline:
             if pending:
                 writes = self._embedded(pending)
                 self._store.write_documents(writes)
-                self._keywords.written(writes)
+                self._index.written(writes)
                 self._vocabulary.learn("\n".join(f"{p.article.title}\n{p.article.text}" for p in pending))
         return results
 
@@ -298,7 +302,7 @@ class Pipeline:
         with self._write_lock:
             self._check_folder()
             removed = self._store.delete_document(document_id)
-            self._keywords.removed(document_id)
+            self._index.removed(document_id)
         if not removed:
             raise NotFound(f"no document with id {document_id!r}")
         return removed
@@ -306,7 +310,12 @@ class Pipeline:
     def chunk_count(self) -> int:
         """How many chunks the corpus holds; StoreError when its folder is gone."""
         self._check_folder()
-        return self._store.count()
+        return self._chunks_stored()
+
+    def _chunks_stored(self) -> int:
+        """The store's chunk count: the in-process index's beside an embedded store (Chroma's first read of a
+        collection loads its whole vector index into memory, which serving from the local index never needs)."""
+        return self._index.live_chunks() if self._index.searches_vectors else self._store.count()
 
     def _check_folder(self) -> None:
         """The embedded store's folder must still be there: writes into a deleted one would vanish silently."""
@@ -378,7 +387,7 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         condense_with_model=settings.answerer == "openai",
     )
 
-    def generative(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: KeywordIndex) -> Answerer:
+    def generative(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
         model = generator or build_generator(settings)
         return GenerativeAnswerer(model, extractive, embedder.count_tokens, lambda word: any(keywords.knows(t) for t in terms(word)), limits)
 

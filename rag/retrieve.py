@@ -1,11 +1,12 @@
-"""Find the passages for a question: dense vectors (Chroma) and BM25 keywords (rag.bm25), fused by rank."""
+"""Find the passages for a question: dense vectors (the in-process int8 index beside an embedded store, the Chroma
+server's own index when shared) and BM25 keywords, fused by rank."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from rag.embed import Embedder
-from rag.keywords import KeywordIndex
+from rag.local_index import LocalIndex
 from rag.store import ChunkStore, StoredChunk
 from rag.terms import terms
 from rag.types import Filters, Passage
@@ -19,10 +20,10 @@ _KEYWORD_WEIGHT = 0.25
 class Retriever:
     """Dense and keyword search over one store, fused by reciprocal rank."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, keywords: KeywordIndex, candidates: int) -> None:
+    def __init__(self, store: ChunkStore, embedder: Embedder, index: LocalIndex, candidates: int) -> None:
         self._store = store
         self._embedder = embedder
-        self._keywords = keywords
+        self._index = index
         self._candidates = candidates
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder")
 
@@ -33,12 +34,12 @@ class Retriever:
 
     def retrieve(self, question: str, top_k: int, filters: Filters) -> list[Passage]:
         """The `top_k` best passages for the question, best first, each with fused, dense and keyword scores."""
-        self._keywords.refresh()
+        self._index.refresh()
         # The encoder runs outside the GIL: the keyword search goes on meanwhile (~0.5 ms of ~4 at 10k chunks).
         embedding = self._encoder.submit(self._embedder.embed_query, question)
-        keyword = self._keywords.search(terms(question), self._candidates, filters)
+        keyword = self._index.search(terms(question), self._candidates, filters)
         query_vector = embedding.result()
-        dense = self._store.dense_search(query_vector, self._candidates, filters)
+        dense = self.dense(query_vector, self._candidates, filters)
 
         fused: dict[str, float] = {}
         for rank, (chunk_id, _) in enumerate(dense):
@@ -57,8 +58,22 @@ class Retriever:
                 keyword_score=keyword_score.get(stored.chunk.id, 0.0),
                 sentence_scores=_sentence_similarities(stored, query_vector),
             )
-            for stored in self._store.get_chunks(best)
+            for stored in self._chunks(best)
         ]
+
+
+    def _chunks(self, chunk_ids: list[str]) -> list[StoredChunk]:
+        """The kept chunks, in order: from the in-process record file beside an embedded store, else the store."""
+        if self._index.searches_vectors:
+            return self._index.chunks(chunk_ids)
+        return self._store.get_chunks(chunk_ids)
+
+    def dense(self, query_vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
+        """The `n` chunks nearest the query vector, with cosine similarities: the in-process index
+        beside an embedded store, the Chroma server's index when shared."""
+        if self._index.searches_vectors:
+            return self._index.dense_search(query_vector, n, filters)
+        return self._store.dense_search(query_vector, n, filters)
 
 
 def _sentence_similarities(stored: StoredChunk, query_vector: np.ndarray) -> tuple[float, ...]:

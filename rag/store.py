@@ -33,6 +33,16 @@ class StoredChunk:
 
 
 @dataclass(frozen=True)
+class ChunkPage:
+    """Up to a page of stored chunks: ids, texts and metadata (and vectors, one row each, when asked for)."""
+
+    ids: list[str]
+    texts: list[str]
+    metadatas: list[dict[str, Any]]
+    vectors: np.ndarray | None
+
+
+@dataclass(frozen=True)
 class DocumentWrite:
     """One article's new version for the store: its chunks, their vectors, and the ids of chunks it no longer has."""
 
@@ -101,6 +111,7 @@ class ChunkStore:
         self, client: Any, collection: str, embedder_name: str, dimension: int, shared: bool = False, ef_search: int = 200
     ) -> None:
         self._collection = _open_collection(client, collection, embedder_name, dimension)
+        self.dimension = dimension
         # HNSW's search breadth: Chroma's default of 100 found 93.5% of the exact top 30 among 100k clustered vectors,
         # 200 found 99.7% for +0.24 ms a query (bench/, 2-core machine). Applied to existing collections too.
         hnsw = (self._collection.configuration or {}).get("hnsw") or {}
@@ -175,7 +186,7 @@ class ChunkStore:
                 embeddings=np.vstack([write.vectors for write in writes if len(write.chunks)]),
                 documents=[chunk.text for chunk in chunks],
                 metadatas=[
-                    _chunk_metadata(write.document, chunk, sentences)
+                    chunk_metadata(write.document, chunk, sentences)
                     for write in writes
                     for chunk, sentences in zip(write.chunks, write.sentence_vectors, strict=True)
                 ],
@@ -198,13 +209,13 @@ class ChunkStore:
 
     def documents(self) -> list[DocumentInfo]:
         """Every article, from its first chunk's metadata, sorted by title."""
-        infos = [_document_info(meta) for _, _, meta in self._pages(where={"chunk_index": 0}, documents=False)]
+        infos = [_document_info(meta) for got in self._paged({"chunk_index": 0}, ["metadatas"]) for meta in got["metadatas"]]
         return sorted(infos, key=lambda info: (info.title.lower(), info.id))
 
     def document_chunks(self, document_id: str) -> list[StoredChunk]:
         """All chunks of one article in order (empty when unknown)."""
         got = self._collection.get(where={"document_id": document_id}, include=["metadatas", "documents"])
-        stored = [_stored(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        stored = [stored_chunk(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
         return sorted(stored, key=lambda s: s.chunk.index)
 
     def get_chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
@@ -219,7 +230,7 @@ class ChunkStore:
         missing = [cid for cid in ids if cid not in by_id]
         if missing:
             got = self._collection.get(ids=missing, include=["metadatas", "documents"])
-            read = {cid: _stored(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+            read = {cid: stored_chunk(cid, text, meta) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
             by_id.update(read)
             with self._cache_lock:
                 if epoch == self._cache_epoch:
@@ -233,9 +244,12 @@ class ChunkStore:
             self._cached.clear()
             self._cache_epoch += 1
 
-    def all_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """Every (id, text, metadata), a page at a time."""
-        yield from self._pages(where=None, documents=True)
+    def chunk_pages(self, vectors: bool = False) -> Iterator[ChunkPage]:
+        """Every chunk, a page at a time (with its vector when `vectors`)."""
+        include = ["metadatas", "documents", "embeddings"] if vectors else ["metadatas", "documents"]
+        for got in self._paged(None, include):
+            rows = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), self.dimension) if vectors else None
+            yield ChunkPage(list(got["ids"]), list(got["documents"]), list(got["metadatas"]), rows)
 
     def dense_search(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
         """The ids of the `n` chunks nearest to `vector` that pass the filters, with cosine similarities (ids only:
@@ -243,13 +257,12 @@ class ChunkStore:
         got = self._collection.query(query_embeddings=[vector], n_results=n, where=chroma_where(filters), include=["distances"])
         return [(cid, 1.0 - float(distance)) for cid, distance in zip(got["ids"][0], got["distances"][0], strict=True)]
 
-    def _pages(self, where: dict[str, Any] | None, documents: bool) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        include = ["metadatas", "documents"] if documents else ["metadatas"]
+    def _paged(self, where: dict[str, Any] | None, include: list[str]) -> Iterator[dict[str, Any]]:
+        """Chroma's `get` results, a page at a time."""
         offset = 0
         while True:
             got = self._collection.get(where=where, include=include, limit=_PAGE, offset=offset)
-            texts = got["documents"] if documents else [""] * len(got["ids"])
-            yield from zip(got["ids"], texts, got["metadatas"], strict=True)
+            yield got
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
@@ -271,7 +284,8 @@ def chroma_where(filters: Filters) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _chunk_metadata(document: DocumentInfo, chunk: Chunk, sentence_vectors: np.ndarray) -> dict[str, Any]:
+def chunk_metadata(document: DocumentInfo, chunk: Chunk, sentence_vectors: np.ndarray) -> dict[str, Any]:
+    """A chunk's metadata as stored: its article's, its place in it, and its sentences' spans and vectors."""
     meta: dict[str, Any] = {
         "document_id": document.id,
         "title": document.title,
@@ -307,7 +321,8 @@ def _document_info(meta: dict[str, Any]) -> DocumentInfo:
     )
 
 
-def _stored(chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
+def stored_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
+    """A chunk read back: its id, text and the metadata `chunk_metadata` made."""
     chunk = Chunk(
         document_id=str(meta["document_id"]),
         index=int(meta["chunk_index"]),

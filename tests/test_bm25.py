@@ -67,9 +67,9 @@ class CountingReads(ChunkStore):
 
     scans = 0
 
-    def all_chunks(self):  # type: ignore[no-untyped-def]
+    def chunk_pages(self, vectors=False):  # type: ignore[no-untyped-def]
         type(self).scans += 1
-        return super().all_chunks()
+        return super().chunk_pages(vectors)
 
 
 def test_written_and_deleted_articles_are_searchable_without_a_rebuild(tmp_path: Path, real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,7 +68,7 @@ def test_ingest_leaves_a_current_keyword_index_for_the_next_start(tmp_path: Path
     env = {**os.environ, "RAG_DATA_DIR": str(data)}
     done = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(SEEDS)], env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    saved = np.load(data / "news-keywords.npz")
+    saved = np.load(data / "news-index.npz")
     meta = json.loads(saved["meta"].tobytes())
     generation = open_persistent_client(data).get_collection("news-generation").get(ids=["generation"], include=["documents"])["documents"][0]
     release_store(data)

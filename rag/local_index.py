@@ -1,0 +1,320 @@
+"""Every stored chunk indexed in process: BM25 keywords and, beside an embedded store, its vector (rag/vectors.py)
+and its record (rag/records.py), so that answering a question does not touch Chroma. Built from the store once,
+kept up to date write by write, and saved beside an embedded store so a restart loads it instead of re-reading
+every chunk."""
+
+import json
+import logging
+import math
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from rag.bm25 import Bm25Index
+from rag.records import RecordFile
+from rag.store import ChunkStore, DocumentWrite, StoredChunk, chunk_metadata, stored_chunk
+from rag.terms import index_terms
+from rag.types import Filters
+from rag.vectors import VectorIndex, quantized
+
+log = logging.getLogger("rag.local_index")
+_SNAPSHOT_VERSION = 3  # 2: irregular verb forms indexed as their base form; 3: chunk vectors and records
+
+@dataclass(frozen=True)
+class _Entry:
+    chunk_id: str
+    document_id: str
+    source: str | None
+    published_day: int | None
+
+
+def _chunk_terms(title: str, chunk_index: int, text: str) -> tuple[str, ...]:
+    """A chunk's index terms; an article's first chunk also carries its headline."""
+    return index_terms(f"{title}\n{text}" if chunk_index == 0 else text)
+
+
+class LocalIndex:
+    """BM25 over every stored chunk and, beside an embedded store, the chunks' vectors and records: built from the
+    store once, then kept up to date write by write. A shared store (a Chroma server, written by other processes too)
+    is indexed for keywords only, rebuilt when its generation stamp changes; the server searches vectors and serves
+    chunks."""
+
+    def __init__(self, store: ChunkStore, snapshot: Path | None = None) -> None:
+        self._store = store
+        self._snapshot = None if store.shared else snapshot
+        # On a Chroma server every other process's write would mean re-reading every vector: the server searches.
+        self._records = RecordFile(snapshot.with_suffix(".chunks"), store.dimension) if snapshot is not None and not store.shared else None
+        self._locations = np.zeros((0, 2), dtype=np.int64)  # by slot: (offset, length) of its record
+        self._slot_of: dict[str, int] = {}  # chunk id -> live slot
+        self._lock = threading.Lock()
+        self._built = False
+        self._saved = False
+        self._index = Bm25Index()
+        self._vectors = VectorIndex(store.dimension)
+        self._entries: list[_Entry] = []  # by slot
+        self._slots_of: dict[str, list[int]] = {}  # document id -> its live slots
+        self._columns: tuple[np.ndarray, np.ndarray] | None = None  # sources and days by slot, for filters
+        self._generation: str | None = None
+
+    @property
+    def searches_vectors(self) -> bool:
+        """Whether `dense_search` and `chunks` answer here (an embedded store) rather than the store itself."""
+        return self._records is not None
+
+    def chunks(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
+        """The chunks with these ids, in the order asked (unknown ones left out), read from the record file."""
+        assert self._records is not None, "a shared store serves its own chunks"
+        with self._lock:
+            self._ensure_built()
+            slots = [self._slot_of[cid] for cid in chunk_ids if cid in self._slot_of]
+            return [stored_chunk(*record) for record in self._records.read(self._locations[slots])]
+
+    def live_chunks(self) -> int:
+        """How many chunks are indexed."""
+        with self._lock:
+            self._ensure_built()
+            return self._index.live
+
+    def mark_changed(self) -> None:
+        """The store changed in ways not told here: rebuild from it before the next search."""
+        self._built = False
+
+    def refresh(self) -> None:
+        """Rebuild before the next search if another process wrote to a shared store since the last build."""
+        if not self._store.shared:
+            return  # an embedded store has one writer: this process, which tells the index of every write
+        generation = self._store.generation()
+        if generation != self._generation:
+            self._generation = generation
+            self._built = False
+
+    def written(self, writes: Sequence[DocumentWrite]) -> None:
+        """These articles' new versions were stored: index their chunks in place of the old ones."""
+        if self._store.shared:
+            self.mark_changed()  # other processes write too: the generation stamp decides
+            return
+        with self._lock:
+            if not self._built:
+                return
+            for write in writes:
+                self._forget(write.document.id)
+                slots = self._slots_of.setdefault(write.document.id, [])
+                for chunk in write.chunks:
+                    slot = self._index.add(_chunk_terms(write.document.title, chunk.index, chunk.text))
+                    slots.append(slot)
+                    self._slot_of[chunk.id] = slot
+                    self._entries.append(_Entry(chunk.id, write.document.id, write.document.source, _day(write.document.published)))
+                if self._records is not None and len(write.chunks):
+                    self._vectors.add(write.vectors)
+                    records = [
+                        (chunk.id, chunk.text, chunk_metadata(write.document, chunk, sentences))
+                        for chunk, sentences in zip(write.chunks, write.sentence_vectors, strict=True)
+                    ]
+                    self._locations = np.vstack([self._locations, self._records.append(records, write.vectors)])
+            self._compact_if_needed()
+            self._generation, self._saved, self._columns = self._store.generation(), False, None
+
+    def removed(self, document_id: str) -> None:
+        """Every chunk of this article was deleted from the store."""
+        if self._store.shared:
+            self.mark_changed()
+            return
+        with self._lock:
+            if self._built:
+                self._forget(document_id)
+                self._compact_if_needed()
+                self._generation, self._saved = self._store.generation(), False
+
+    def search(self, query_terms: Sequence[str], n: int, filters: Filters) -> list[tuple[str, float]]:
+        """Up to `n` (chunk id, BM25 score) pairs with a positive score that pass the filters."""
+        with self._lock:
+            self._ensure_built()
+            if not query_terms or not self._index.live:
+                return []
+            scores = self._index.scores(query_terms)
+            allowed = self._allowed(filters)
+            if allowed is not None:
+                scores *= allowed
+            hits = np.flatnonzero(scores > 0)
+            if len(hits) > n:
+                hits = hits[np.argpartition(-scores[hits], n)[:n]]
+            hits = hits[np.argsort(-scores[hits])]
+            return [(self._entries[i].chunk_id, float(scores[i])) for i in hits]
+
+    def dense_search(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
+        """Up to `n` (chunk id, cosine similarity) pairs nearest the unit vector that pass the filters, best first
+        (an embedded store only: see `searches_vectors`)."""
+        if self._records is None:
+            raise RuntimeError("a shared store is searched by its own vector index")
+        with self._lock:
+            self._ensure_built()
+            excluded = ~self._index.alive_mask()
+            allowed = self._allowed(filters)
+            if allowed is not None:
+                excluded |= ~allowed
+            exact = self._records.vectors
+            found = self._vectors.nearest(vector, n, lambda slots: exact(self._locations[slots]), excluded)
+            return [(self._entries[slot].chunk_id, score) for slot, score in found]
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term over the chunks (high for rare terms, 0 for unseen ones)."""
+        with self._lock:
+            self._ensure_built()
+            return self._index.idf(term) if self._index.document_frequency(term) else 0.0
+
+    def unseen_idf(self) -> float:
+        """The IDF a term in no chunk would have: the weight of a question word the articles never use."""
+        with self._lock:
+            self._ensure_built()
+            n = self._index.live
+        return math.log(1 + (n + 0.5) / 0.5)
+
+    def knows(self, term: str) -> bool:
+        """Whether any chunk contains this term."""
+        with self._lock:
+            self._ensure_built()
+            return self._index.document_frequency(term) > 0
+
+    def _allowed(self, filters: Filters) -> np.ndarray | None:
+        """(Under the lock.) Which slots pass the filters, as a boolean mask (None when unfiltered)."""
+        if filters == Filters():
+            return None
+        allowed = np.ones(len(self._entries), dtype=bool)
+        if filters.document_ids:
+            chosen = np.zeros(len(self._entries), dtype=bool)
+            for document_id in set(filters.document_ids):
+                chosen[self._slots_of.get(document_id, [])] = True
+            allowed &= chosen
+        if filters.source or filters.published_from or filters.published_to:
+            if self._columns is None:
+                self._columns = (
+                    np.array([e.source for e in self._entries], dtype=object),
+                    np.array([e.published_day or 0 for e in self._entries], dtype=np.int64),  # 0: no date
+                )
+            sources, days = self._columns
+            if filters.source:
+                allowed &= sources == filters.source
+            if filters.published_from:
+                allowed &= days >= filters.published_from.toordinal()
+            if filters.published_to:
+                allowed &= (days > 0) & (days <= filters.published_to.toordinal())
+        return allowed
+
+    def _forget(self, document_id: str) -> None:
+        for slot in self._slots_of.pop(document_id, []):
+            self._index.remove(slot)
+            self._slot_of.pop(self._entries[slot].chunk_id, None)
+
+    def _compact_if_needed(self) -> None:
+        if self._index.needs_compaction():
+            self._compact()
+
+    def _compact(self) -> None:
+        kept = self._index.compact()
+        if len(kept) == len(self._entries):
+            return
+        self._entries, self._columns = [self._entries[i] for i in kept], None
+        if self._records is not None:
+            self._vectors.keep(kept)
+            self._locations = self._locations[kept]
+        self._map_slots()
+
+    def _map_slots(self) -> None:
+        """(Under the lock.) Rebuild the lookups from article and chunk ids to slots (every slot is live)."""
+        self._slots_of, self._slot_of = {}, {}
+        for slot, entry in enumerate(self._entries):
+            self._slots_of.setdefault(entry.document_id, []).append(slot)
+            self._slot_of[entry.chunk_id] = slot
+
+    def warm(self) -> None:
+        """Build (or load) the index now rather than at the first question, and save it if it was built."""
+        with self._lock:
+            self._ensure_built()
+        self.save()
+
+    def save(self) -> None:
+        """Write the index beside an embedded store (atomically) if it changed since it was loaded or saved; the
+        record file is rewritten first when replaced and deleted chunks' records outweigh the live ones."""
+        with self._lock:
+            if self._snapshot is None or not self._built or self._saved:
+                return
+            self._compact()
+            try:
+                if self._records is not None and self._records.size() > 2 * int(self._locations[:, 1].sum()) + 1_000_000:
+                    self._locations = self._records.rewrite(self._locations)
+                terms, arrays = self._index.export()
+                entries = [[e.chunk_id, e.document_id, e.source, e.published_day] for e in self._entries]
+                meta = {"version": _SNAPSHOT_VERSION, "generation": self._generation, "terms": terms, "entries": entries}
+                partial = self._snapshot.with_suffix(".partial.npz")
+                np.savez(
+                    partial, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8), record_locations=self._locations,
+                    **arrays, **self._vectors.export(),
+                )
+                os.replace(partial, self._snapshot)
+                self._saved = True
+            except OSError as exc:
+                log.warning("could not save the local index to %s: %s", self._snapshot, exc)
+
+    def _load(self) -> bool:
+        """(Under the lock.) The saved index, if it describes the store as it is now."""
+        if self._snapshot is None or not self._snapshot.is_file():
+            return False
+        generation = self._store.generation()
+        try:
+            with np.load(self._snapshot) as saved:
+                meta = json.loads(saved["meta"].tobytes())
+                if meta.get("version") != _SNAPSHOT_VERSION or meta.get("generation") != generation:
+                    return False
+                index = Bm25Index.restore(meta["terms"], {k: saved[k] for k in ("offsets", "slots", "frequencies", "lengths")})
+                locations = saved["record_locations"].astype(np.int64).reshape(-1, 2)
+                vectors = VectorIndex.restore(self._store.dimension, {k: saved[k] for k in ("vector_rows", "vector_scales")})
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring the unreadable local index %s: %s", self._snapshot, exc)
+            return False
+        entries = [_Entry(str(c), str(d), s, day) for c, d, s, day in meta["entries"]]
+        if not len(entries) == index.slots == vectors.size == len(locations):
+            return False
+        if self._records is not None and len(locations) and int((locations[:, 0] + locations[:, 1]).max()) > self._records.size():
+            log.warning("the chunk records %s are shorter than the saved index says: rebuilding both", self._records.path)
+            return False
+        self._index, self._vectors, self._entries, self._locations = index, vectors, entries, locations
+        self._generation, self._columns = generation, None
+        self._map_slots()
+        self._built, self._saved = True, True
+        return True
+
+    def _ensure_built(self) -> None:
+        """(Under the lock.) Index every stored chunk, once, or again after `mark_changed`: from the saved index
+        when it is current, else by reading the store (then saved for the next start)."""
+        if self._built or self._load():
+            return
+        generation = self._store.generation()
+        index, entries = Bm25Index(), []
+        rows: list[tuple[np.ndarray, np.ndarray]] = []
+        locations = [np.zeros((0, 2), np.int64)]
+        if self._records is not None:
+            self._records.truncate()
+        for page in self._store.chunk_pages(vectors=self._records is not None):
+            for chunk_id, text, meta in zip(page.ids, page.texts, page.metadatas, strict=True):
+                index.add(_chunk_terms(str(meta.get("title", "")), int(meta["chunk_index"]), text))
+                entries.append(_Entry(chunk_id, str(meta["document_id"]), meta.get("source"), meta.get("published_day")))
+            if self._records is not None and page.vectors is not None:
+                rows.append(quantized(page.vectors))
+                locations.append(self._records.append(list(zip(page.ids, page.texts, page.metadatas, strict=True)), page.vectors))
+        dimension = self._store.dimension
+        self._vectors = VectorIndex.restore(dimension, {
+            "vector_rows": np.vstack([r for r, _ in rows]) if rows else np.zeros((0, dimension), np.int8),
+            "vector_scales": np.concatenate([sc for _, sc in rows]) if rows else np.zeros(0, np.float32),
+        })
+        self._index, self._entries, self._locations = index, entries, np.vstack(locations)
+        self._map_slots()
+        self._built, self._generation, self._saved, self._columns = True, generation, False, None
+
+
+def _day(published: date | None) -> int | None:
+    return published.toordinal() if published else None

@@ -1,0 +1,121 @@
+"""The in-process int8 vector index: scores near the exact cosine, the exact nearest rows found, rows added after
+packing, compaction and saving keep every slot's vector."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import vectors
+from rag.config import Settings
+from rag.documents import make_article
+from rag.embed import Embedder
+from rag.pipeline import build
+from rag.store import ChunkStore, open_persistent_client
+from rag.vectors import VectorIndex, quantized
+from tests.conftest import SEEDS
+
+DIMENSION = 384
+
+
+def _clustered(n: int, seed: int = 0) -> np.ndarray:
+    """Unit vectors in tight clusters around a shared direction, like news passages embedded by e5 (cosines 0.7-0.9)."""
+    rng = np.random.default_rng(seed)
+    common = rng.normal(size=DIMENSION)
+    centres = rng.normal(size=(max(n // 20, 1), DIMENSION)) * 0.6 + common * 0.25
+    rows = centres[rng.integers(0, len(centres), n)] + rng.normal(0, 0.012, (n, DIMENSION))
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _queries(rows: np.ndarray, n: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    picked = rows[rng.integers(0, len(rows), n)] + rng.normal(0, 0.08, (n, DIMENSION))
+    return (picked / np.linalg.norm(picked, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_quantized_rows_use_the_whole_int8_range_and_come_back_close() -> None:
+    rows = _clustered(50)
+    quantized_rows, scales = quantized(rows)
+    assert quantized_rows.dtype == np.int8 and np.abs(quantized_rows).max(axis=1).min() == 127
+    np.testing.assert_allclose(quantized_rows * scales[:, None], rows, atol=scales.max())
+
+
+def _exact(rows: np.ndarray):  # type: ignore[no-untyped-def]
+    return lambda slots: rows[slots]
+
+
+def _nearest(rows: np.ndarray, query: np.ndarray, n: int) -> list[int]:
+    return [int(i) for i in np.argsort(-(rows @ query), kind="stable")[:n]]
+
+
+def test_int8_scores_alone_miss_near_duplicates_and_rescoring_finds_the_exact_nearest() -> None:
+    rows = _clustered(6000)
+    index = VectorIndex.of_vectors(DIMENSION, rows)
+    int8_shares, shares = [], []
+    for query in _queries(rows, 40):
+        exact = set(_nearest(rows, query, 30))
+        approximate = index._approximate(query)
+        assert np.abs(approximate - rows @ query).max() < 0.01
+        int8_shares.append(len(exact & set(np.argsort(-approximate)[:30].tolist())) / 30)
+        found = index.nearest(query, 30, _exact(rows))
+        shares.append(len(exact & {slot for slot, _ in found}) / 30)
+        np.testing.assert_allclose([score for _, score in found], rows[[slot for slot, _ in found]] @ query, atol=1e-3)
+    assert np.mean(int8_shares) < 0.99, "the clusters are too loose to test rescoring"
+    assert np.mean(shares) >= 0.995
+
+
+def test_rows_added_one_write_at_a_time_are_found_as_if_built_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors, "_TAIL_ROWS", 64)  # several packs within the test, and an unpacked tail
+    rows = _clustered(500)
+    grown = VectorIndex(DIMENSION)
+    for start in range(0, len(rows), 37):
+        grown.add(rows[start : start + 37])
+    assert grown.size == len(rows) and 0 < len(grown._tail) <= 64
+    whole = VectorIndex.of_vectors(DIMENSION, rows)
+    for query in _queries(rows, 5):
+        assert grown.nearest(query, 10, _exact(rows)) == whole.nearest(query, 10, _exact(rows))
+        assert [slot for slot, _ in grown.nearest(query, 10, _exact(rows))] == _nearest(rows, query, 10)
+
+
+def test_excluded_slots_are_never_returned() -> None:
+    rows = _clustered(200)
+    index = VectorIndex.of_vectors(DIMENSION, rows)
+    query = rows[7]
+    excluded = np.zeros(len(rows), dtype=bool)
+    excluded[_nearest(rows, query, 5)] = True
+    found = [slot for slot, _ in index.nearest(query, 10, _exact(rows), excluded)]
+    assert not set(found) & set(np.flatnonzero(excluded)) and len(found) == 10
+    assert index.nearest(query, 10, _exact(rows), np.ones(len(rows), dtype=bool)) == []
+
+
+def test_keeping_some_slots_renumbers_them_in_order_and_an_export_restores_them() -> None:
+    rows = _clustered(300)
+    index = VectorIndex(DIMENSION)
+    index.add(rows)
+    kept = np.arange(0, 300, 3)
+    index.keep(kept)
+    query = _queries(rows, 1)[0]
+    exact = _exact(rows[kept])
+    assert [slot for slot, _ in index.nearest(query, 10, exact)] == _nearest(rows[kept], query, 10)
+    restored = VectorIndex.restore(DIMENSION, index.export())
+    assert restored.size == len(kept) and restored.nearest(query, 10, exact) == index.nearest(query, 10, exact)
+
+
+def test_an_empty_index_finds_nothing() -> None:
+    assert VectorIndex(DIMENSION).nearest(np.ones(DIMENSION, np.float32) / np.sqrt(DIMENSION), 5, _exact(_clustered(1))) == []
+
+
+def test_the_pipeline_dense_search_finds_the_store_s_exact_nearest_chunks_and_forgets_deleted_ones(tmp_path: Path, real_embedder: Embedder) -> None:
+    pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), real_embedder)
+    pipeline.ingest_paths([SEEDS])
+    pipeline.ingest(make_article(id="dam", title="Dam", text="The Koral dam will be finished in 2029, engineers said. It holds 40 million cubic metres."))
+    stored = ChunkStore(open_persistent_client(tmp_path / "data"), "news", real_embedder.name, real_embedder.dimension)
+    pages = list(stored.chunk_pages(vectors=True))
+    ids = [cid for page in pages for cid in page.ids]
+    matrix = np.vstack([page.vectors for page in pages if page.vectors is not None])
+    for question in ("What stake does Dongfeng hold in the export venture?", "When will the Koral dam be finished?", "Nissan electric sedan price"):
+        query = real_embedder.embed_query(question)
+        exact = [ids[i] for i in np.argsort(-(matrix @ query))[:5]]
+        assert pipeline.nearest_chunks(query, 5) == exact
+    pipeline.delete("dam")
+    assert all(not cid.startswith("dam") for cid in pipeline.nearest_chunks(real_embedder.embed_query("Koral dam"), len(ids)))
