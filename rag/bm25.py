@@ -19,7 +19,8 @@ class Bm25Index:
     """Slots are chunk positions; the caller keeps what each slot means. Not thread-safe: the caller locks."""
 
     def __init__(self) -> None:
-        self._postings: dict[str, tuple[array, array]] = {}  # term -> (slots "i", term frequencies "f")
+        # term -> (slots "i", term frequencies "H": counts within one chunk, capped at 65,535; half of float32's memory)
+        self._postings: dict[str, tuple[array, array]] = {}
         self._lengths = array("f")
         self._alive = array("b")
         self._live = 0
@@ -40,9 +41,9 @@ class Bm25Index:
         slot = len(self._alive)
         counts = Counter(chunk_terms)
         for term, count in counts.items():
-            slots, frequencies = self._postings.setdefault(term, (array("i"), array("f")))
+            slots, frequencies = self._postings.setdefault(term, (array("i"), array("H")))
             slots.append(slot)
-            frequencies.append(count)
+            frequencies.append(min(count, 65_535))
         self._lengths.append(len(chunk_terms))
         self._alive.append(1)
         self._live += 1
@@ -77,7 +78,7 @@ class Bm25Index:
             if keep.any():
                 postings[term] = (
                     array("i", renumber[old[keep]].astype(np.int32).tobytes()),
-                    array("f", np.frombuffer(frequencies, dtype=np.float32)[keep].tobytes()),
+                    array("H", np.frombuffer(frequencies, dtype=np.uint16)[keep].tobytes()),
                 )
         kept = np.flatnonzero(alive)
         self._postings = postings
@@ -97,9 +98,14 @@ class Bm25Index:
         df = self.document_frequency(term)
         return math.log(1 + (self._live - df + 0.5) / (df + 0.5))
 
-    def scores(self, query_terms: Sequence[str]) -> np.ndarray:
-        """BM25 score of every slot for these terms (0 for removed slots and chunks without them)."""
-        scores = np.zeros(len(self._alive), dtype=np.float32)
+    def scores(self, query_terms: Sequence[str], out: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every slot for these terms (0 for removed slots and chunks without them), written into
+        `out` when it is a float32 array of at least that many slots (a buffer reused by the caller)."""
+        if out is not None and out.dtype == np.float32 and len(out) >= len(self._alive):
+            scores = out[: len(self._alive)]
+            scores.fill(0.0)
+        else:
+            scores = np.zeros(len(self._alive), dtype=np.float32)
         if not self._live:
             return scores
         average = self._live_length / self._live
@@ -113,11 +119,12 @@ class Bm25Index:
             df = int(np.count_nonzero(alive[slots]))
             if not df:
                 continue
-            tf = np.frombuffer(posting[1], dtype=np.float32)
+            tf = np.frombuffer(posting[1], dtype=np.uint16).astype(np.float32)
             norm = K1 * (1 - B + B * lengths[slots] / average)
             idf = math.log(1 + (self._live - df + 0.5) / (df + 0.5))
             scores[slots] += idf * tf / (tf + norm)
-        scores *= alive
+        if self._live < len(self._alive):
+            scores *= alive
         return scores
 
     def export(self) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -128,7 +135,7 @@ class Bm25Index:
         return terms, {
             "offsets": np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]),
             "slots": np.concatenate([np.frombuffer(self._postings[t][0], dtype=np.int32) for t in terms]) if terms else np.zeros(0, np.int32),
-            "frequencies": np.concatenate([np.frombuffer(self._postings[t][1], dtype=np.float32) for t in terms]) if terms else np.zeros(0, np.float32),
+            "frequencies": np.concatenate([np.frombuffer(self._postings[t][1], dtype=np.uint16) for t in terms]) if terms else np.zeros(0, np.uint16),
             "lengths": np.frombuffer(self._lengths, dtype=np.float32).copy(),
         }
 
@@ -136,10 +143,11 @@ class Bm25Index:
     def restore(cls, terms: Sequence[str], arrays: dict[str, np.ndarray]) -> "Bm25Index":
         """The index `export` described."""
         index = cls()
-        offsets, slots, frequencies = arrays["offsets"], arrays["slots"].astype(np.int32), arrays["frequencies"].astype(np.float32)
+        offsets, slots = arrays["offsets"], arrays["slots"].astype(np.int32)
+        frequencies = np.minimum(arrays["frequencies"], 65_535).astype(np.uint16)
         for i, term in enumerate(terms):
             a, b = int(offsets[i]), int(offsets[i + 1])
-            index._postings[term] = (array("i", slots[a:b].tobytes()), array("f", frequencies[a:b].tobytes()))
+            index._postings[term] = (array("i", slots[a:b].tobytes()), array("H", frequencies[a:b].tobytes()))
         index._lengths = array("f", arrays["lengths"].astype(np.float32).tobytes())
         index._alive = array("b", bytes([1]) * len(index._lengths))
         index._live = len(index._lengths)

@@ -167,6 +167,7 @@ def serve(
 
     from api.app import create_app
 
+    _limit_malloc_arenas()
     settings = _settings()
     bind = host or settings.host
     if bind not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
@@ -184,6 +185,20 @@ def serve(
     configure_json_logs()
     uvicorn.run(create_app(pipeline), host=bind, port=port or settings.port, log_level="warning", access_log=False)
     pipeline.close()
+
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """Two malloc arenas for the server's threads. glibc gives each thread that allocates under contention a heap of
+    its own (up to 8 per core) and keeps what was freed there: 20 concurrent clients grew the server by ~100 MB at
+    100k chunks (bench/); with two arenas, +20 MB and the same answers/s. Nothing happens on another C library."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 @app.command("eval")

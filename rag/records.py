@@ -55,10 +55,15 @@ class RecordFile:
             row.tobytes() + (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
             for row, record in zip(rows, records, strict=True)
         ]
+        data = b"".join(encoded)
         with self._lock:
-            fd = self._open()
-            offset = os.lseek(fd, 0, os.SEEK_END)
-            os.write(fd, b"".join(encoded))
+            try:
+                fd = self._open()
+                offset = os.lseek(fd, 0, os.SEEK_END)
+                if os.write(fd, data) != len(data):
+                    raise OSError("a short write (is the disk full?)")
+            except OSError as exc:
+                raise StoreError(f"cannot write the chunk records to {self._path}: {exc}") from exc
         lengths = np.fromiter((len(line) for line in encoded), dtype=np.int64, count=len(encoded))
         starts = offset + np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(encoded) else np.zeros(0, np.int64)
         return np.stack([starts, lengths], axis=1).astype(np.int64) if len(encoded) else np.zeros((0, 2), np.int64)
@@ -91,8 +96,11 @@ class RecordFile:
         """Start an empty file."""
         with self._lock:
             self._close()
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._path.write_bytes(b"")
+            try:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                self._path.write_bytes(b"")
+            except OSError as exc:
+                raise StoreError(f"cannot write the chunk records to {self._path}: {exc}") from exc
 
     def rewrite(self, locations: np.ndarray) -> np.ndarray:
         """Keep only the records at these locations, in order, in a new file that replaces this one (atomically);
@@ -117,8 +125,11 @@ class RecordFile:
 
     def _open(self) -> int:
         if self._fd is None:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                self._path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise StoreError(f"cannot open the chunk records {self._path}: {exc}") from exc
         return self._fd
 
     def _close(self) -> None:

@@ -68,29 +68,15 @@ class VectorIndex:
         self._size = len(kept)
         self._pack()
 
+    def search(self) -> "VectorSearch":
+        """A view of the rows as they are now, to search without the caller's lock: later writes replace what it
+        holds rather than change it."""
+        return VectorSearch(self._packed, self._tail)
+
     def nearest(self, query: np.ndarray, n: int, exact: ExactRows, excluded: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Up to `n` (slot, cosine similarity) pairs nearest the unit vector `query`, best first, leaving out the
         slots `excluded` marks (a boolean mask); the candidates are rescored with the rows `exact` gives."""
-        query = np.asarray(query, dtype=np.float32).reshape(-1)
-        scores = self._approximate(query)
-        if excluded is not None:
-            scores[excluded] = -np.inf
-        wanted = min(n * _RESCORED, len(scores))
-        if not wanted:
-            return []
-        candidates = np.argpartition(-scores, wanted - 1)[:wanted] if len(scores) > wanted else np.arange(len(scores))
-        candidates = np.sort(candidates[scores[candidates] > -np.inf])
-        rescored = exact(candidates) @ query if len(candidates) else np.zeros(0, np.float32)
-        order = np.argsort(-rescored, kind="stable")[:n]
-        return [(int(candidates[i]), float(rescored[i])) for i in order]
-
-    def _approximate(self, query: np.ndarray) -> np.ndarray:
-        """Every slot's approximate cosine to the query (float32, one per slot)."""
-        packed, tail = self._packed, self._tail
-        parts = [packed.scores(query)] if packed is not None else []
-        if len(tail):
-            parts.append(tail @ query)
-        return np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.zeros(0, np.float32)
+        return rescored(self.search().candidates(query, n, excluded), query, n, exact)
 
     def export(self) -> dict[str, np.ndarray]:
         """Arrays to save; `restore` reads them back."""
@@ -125,9 +111,65 @@ class VectorIndex:
         self._tail = np.zeros((0, self.dimension), dtype=np.float32)
 
 
+def rescored(candidates: np.ndarray, query: np.ndarray, n: int, exact: ExactRows) -> list[tuple[int, float]]:
+    """The `n` best candidate slots by their exact cosine to the query, best first, as (slot, similarity)."""
+    if not len(candidates):
+        return []
+    similarities = exact(candidates) @ np.asarray(query, dtype=np.float32).reshape(-1)
+    order = np.argsort(-similarities, kind="stable")[:n]
+    return [(int(candidates[i]), float(similarities[i])) for i in order]
+
+
+class VectorSearch:
+    """The rows of a VectorIndex at one moment: packed rows in onnxruntime and the exact tail after them."""
+
+    def __init__(self, packed: "_PackedRows | None", tail: np.ndarray) -> None:
+        self._packed = packed
+        self._tail = tail
+
+    def candidates(self, query: np.ndarray, n: int, excluded: np.ndarray | None = None) -> np.ndarray:
+        """The slots (ascending) of the `n * _RESCORED` rows nearest the unit vector by approximate score, leaving
+        out the slots `excluded` marks. Without many exclusions onnxruntime returns only its top rows (no array of
+        every row's score is made: ~0.4 MB a query at 100k rows)."""
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        wanted = n * _RESCORED
+        packed_rows = self._packed.rows if self._packed is not None else 0
+        found: list[tuple[np.ndarray, np.ndarray]] = []  # (slots, approximate scores)
+        if self._packed is not None:
+            skipped = int(np.count_nonzero(excluded[:packed_rows])) if excluded is not None else 0
+            if wanted + skipped < packed_rows // 4:
+                scores, slots = self._packed.top(query, wanted + skipped)
+            else:
+                scores, slots = self._packed.scores(query), np.arange(packed_rows)
+            if skipped:
+                keep = ~excluded[slots]  # type: ignore[index]
+                scores, slots = scores[keep], slots[keep]
+            found.append(_best(slots, scores, wanted))
+        if len(self._tail):
+            slots = np.arange(packed_rows, packed_rows + len(self._tail))
+            scores = self._tail @ query
+            if excluded is not None:
+                keep = ~excluded[slots]
+                scores, slots = scores[keep], slots[keep]
+            found.append(_best(slots, scores, wanted))
+        if not found:
+            return np.zeros(0, np.int64)
+        slots, scores = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        return np.sort(_best(slots, scores, wanted)[0])
+
+
+def _best(slots: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `n` best-scoring (slots, scores), in no order."""
+    if len(slots) > n:
+        chosen = np.argpartition(-scores, n - 1)[:n]
+        return slots[chosen], scores[chosen]
+    return slots, scores
+
+
 class _PackedRows:
-    """int8 rows in an onnxruntime session: the query quantized to uint8, one int8 matrix product, the row scales.
-    The rows reach onnxruntime as external initializers (copied once, without serializing them into the model)."""
+    """int8 rows in an onnxruntime session: the query quantized to uint8, one int8 matrix product, the row scales;
+    then either every score or only the top k. The rows reach onnxruntime as external initializers (copied once,
+    without serializing them into the model)."""
 
     def __init__(self, rows: np.ndarray, scales: np.ndarray) -> None:
         import onnxruntime
@@ -143,25 +185,36 @@ class _PackedRows:
                 helper.make_node("Cast", ["dot"], ["dot_f"], to=TensorProto.FLOAT),
                 helper.make_node("Mul", ["dot_f", "row_scales"], ["row_scaled"]),
                 helper.make_node("Mul", ["row_scaled", "q_scale"], ["scores"]),
+                helper.make_node("TopK", ["scores", "k"], ["top_scores", "top_rows"], axis=-1),
             ],
             "vector_scores",
-            [helper.make_tensor_value_info("query", TensorProto.FLOAT, [1, dimension])],
-            [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, self.rows])],
+            [helper.make_tensor_value_info("query", TensorProto.FLOAT, [1, dimension]), helper.make_tensor_value_info("k", TensorProto.INT64, [1])],
+            [
+                helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, self.rows]),
+                helper.make_tensor_value_info("top_scores", TensorProto.FLOAT, [1, None]),
+                helper.make_tensor_value_info("top_rows", TensorProto.INT64, [1, None]),
+            ],
             initializer=[_external("rows", TensorProto.INT8, transposed.shape), _external("row_scales", TensorProto.FLOAT, scales.shape)],
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # one query, one core: the other stays free for the next request
         options.inter_op_num_threads = 1
-        options.enable_cpu_mem_arena = False
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         values = [onnxruntime.OrtValue.ortvalue_from_numpy(transposed), onnxruntime.OrtValue.ortvalue_from_numpy(scales)]
         options.add_external_initializers(["rows", "row_scales"], values)
         self._session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        self._no_k = np.ones(1, dtype=np.int64)
 
     def scores(self, query: np.ndarray) -> np.ndarray:
-        (scores,) = self._session.run(None, {"query": query.reshape(1, -1)})
+        """Every row's approximate score."""
+        (scores,) = self._session.run(["scores"], {"query": query.reshape(1, -1), "k": self._no_k})
         return np.asarray(scores, dtype=np.float32).reshape(-1)
+
+    def top(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the k best rows, best first."""
+        scores, rows = self._session.run(["top_scores", "top_rows"], {"query": query.reshape(1, -1), "k": np.array([k], dtype=np.int64)})
+        return np.asarray(scores, dtype=np.float32).reshape(-1), np.asarray(rows, dtype=np.int64).reshape(-1)
 
 
 def _external(name: str, data_type: int, shape: tuple[int, ...]) -> "TensorProto":

@@ -66,3 +66,22 @@ def test_a_restart_that_finds_the_records_short_rebuilds_them_from_the_store(tmp
     second = build(settings, real_embedder)
     answer = second.ask("How many miners does the Tesvik copper mine employ?")
     assert "4,100" in answer.answer and (settings.data_dir / "news-index.chunks").stat().st_size > 0
+
+
+def test_a_full_disk_while_appending_records_leaves_answers_right_after_a_rebuild(tmp_path: Path, real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from rag import records
+
+    pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), real_embedder)
+    pipeline.ingest(make_article(id="mine", title="Mine", text="The Tesvik copper mine employs 4,100 miners."))
+    assert "4,100" in pipeline.ask("How many miners does the Tesvik copper mine employ?").answer
+
+    def disk_full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(records.os, "write", disk_full)
+        pipeline.ingest(make_article(id="port", title="Port", text="The Velka port handled 900 ships in 2025."))
+    assert "900" in pipeline.ask("How many ships did the Velka port handle in 2025?").answer
+    assert "4,100" in pipeline.ask("How many miners does the Tesvik copper mine employ?").answer

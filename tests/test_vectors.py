@@ -54,7 +54,7 @@ def test_int8_scores_alone_miss_near_duplicates_and_rescoring_finds_the_exact_ne
     int8_shares, shares = [], []
     for query in _queries(rows, 40):
         exact = set(_nearest(rows, query, 30))
-        approximate = index._approximate(query)
+        approximate = index._packed.scores(query)  # type: ignore[union-attr]
         assert np.abs(approximate - rows @ query).max() < 0.01
         int8_shares.append(len(exact & set(np.argsort(-approximate)[:30].tolist())) / 30)
         found = index.nearest(query, 30, _exact(rows))
