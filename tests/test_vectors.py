@@ -119,3 +119,27 @@ def test_the_pipeline_dense_search_finds_the_store_s_exact_nearest_chunks_and_fo
         assert pipeline.nearest_chunks(query, 5) == exact
     pipeline.delete("dam")
     assert all(not cid.startswith("dam") for cid in pipeline.nearest_chunks(real_embedder.embed_query("Koral dam"), len(ids)))
+
+
+def test_a_write_that_renumbers_slots_during_a_dense_search_does_not_mix_up_chunks(tmp_path: Path, real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.vectors import VectorSearch
+
+    pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), real_embedder)
+    pipeline.prepare(answerer=False)
+    filler = "The Orsk textile mill reopened after a long closure, its owners said. " * 40
+    pipeline.ingest(make_article(id="mill", title="Mill", text=filler))
+    pipeline.ingest(make_article(id="mine", title="Mine", text="The Tesvik copper mine employs 4,100 miners."))
+    pipeline.ingest(make_article(id="mill", title="Mill", text=filler + " It employs 300 weavers."))  # old slots dead
+    question = real_embedder.embed_query("How many miners does the Tesvik copper mine employ?")
+    original = VectorSearch.candidates
+    renumbered = []
+
+    def candidates_then_a_compaction(self, query, n, excluded=None):  # type: ignore[no-untyped-def]
+        found = original(self, query, n, excluded)
+        if not renumbered:  # another thread saves (and so compacts) the index while this search runs unlocked
+            renumbered.append(True)
+            pipeline.close()
+        return found
+
+    monkeypatch.setattr(VectorSearch, "candidates", candidates_then_a_compaction)
+    assert pipeline.nearest_chunks(question, 1) == ["mine:0"] and renumbered
