@@ -248,6 +248,7 @@ class ExtractiveAnswerer:
         weights = self.term_weights(question)
         equivalents = self._equivalents(question, weights, shape)
         worded = {term: {stem: c for stem, c in stems.items() if stem == term or stem in related(term)} for term, stems in equivalents.items()}
+        by_stem, worded_by_stem = _by_stem(equivalents), _by_stem(worded)
         total = sum(weights.values()) or 1.0
         focus = _focus(weights, shape)
         numbers = _numbers_in(question)
@@ -268,7 +269,7 @@ class ExtractiveAnswerer:
             passage_similarity = passage.dense_score or max(passage.sentence_scores, default=0.0)
             texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
             sentence_terms = [set(terms(text)) for text in texts]
-            credits = [_credit(equivalents, own_terms) for own_terms in sentence_terms]
+            credits = [_credit_by_stem(by_stem, own_terms) for own_terms in sentence_terms]
             for index, text in enumerate(texts):
                 own = credits[index]
                 near = dict(own)
@@ -280,7 +281,7 @@ class ExtractiveAnswerer:
                 previous = frozenset(credits[index - 1]) if index else frozenset()
                 focus_coverage = _share(focus, near) if focus else 1.0
                 focus_own = _share(focus, own)
-                worded_near = _credit(worded, set().union(*sentence_terms[max(index - 1, 0) : index + 2]))
+                worded_near = _credit_by_stem(worded_by_stem, set().union(*sentence_terms[max(index - 1, 0) : index + 2]))
                 worded_coverage = _share(focus, worded_near)
                 found.append(
                     Candidate(
@@ -325,11 +326,25 @@ class ExtractiveAnswerer:
 
 def _credit(equivalents: dict[str, dict[str, float]], sentence_terms: set[str]) -> dict[str, float]:
     """How much each question term is present in a sentence: 1 for itself, partly for a synonym."""
-    found: dict[str, float] = {}
+    return _credit_by_stem(_by_stem(equivalents), sentence_terms)
+
+
+def _by_stem(equivalents: dict[str, dict[str, float]]) -> dict[str, list[tuple[str, float]]]:
+    """Each stem that counts for a question term -> (term, credit) pairs: a sentence's own terms are then looked up
+    one by one (every sentence of every passage is credited against the same question)."""
+    inverted: dict[str, list[tuple[str, float]]] = {}
     for term, stems in equivalents.items():
-        credit = max((c for stem, c in stems.items() if stem in sentence_terms), default=0.0)
-        if credit > 0:
-            found[term] = credit
+        for stem, credit in stems.items():
+            inverted.setdefault(stem, []).append((term, credit))
+    return inverted
+
+
+def _credit_by_stem(by_stem: dict[str, list[tuple[str, float]]], sentence_terms: set[str]) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for stem in sentence_terms:
+        for term, credit in by_stem.get(stem, ()):
+            if credit > found.get(term, 0.0):
+                found[term] = credit
     return found
 
 

@@ -91,6 +91,8 @@ class Bm25Index:
         posting = self._postings.get(term)
         if posting is None:
             return 0
+        if self._live == len(self._alive):  # no removed chunks: every posting is live
+            return len(posting[0])
         return int(np.count_nonzero(np.frombuffer(self._alive, dtype=np.int8)[np.frombuffer(posting[0], dtype=np.int32)]))
 
     def idf(self, term: str) -> float:
@@ -116,7 +118,7 @@ class Bm25Index:
             if posting is None:
                 continue
             slots = np.frombuffer(posting[0], dtype=np.int32)
-            df = int(np.count_nonzero(alive[slots]))
+            df = len(slots) if self._live == len(self._alive) else int(np.count_nonzero(alive[slots]))
             if not df:
                 continue
             tf = np.frombuffer(posting[1], dtype=np.uint16).astype(np.float32)
