@@ -10,7 +10,7 @@ import os
 import threading
 from sys import intern
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -25,14 +25,56 @@ from rag.types import Filters
 from rag.vectors import VectorIndex, quantized, rescored
 
 log = logging.getLogger("rag.local_index")
-_SNAPSHOT_VERSION = 3  # 2: irregular verb forms indexed as their base form; 3: chunk vectors and records
+_SNAPSHOT_VERSION = 4  # 2: irregular verb forms as their base form; 3: chunk vectors and records; 4: slots as arrays
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    chunk_id: str
-    document_id: str
-    source: str | None
-    published_day: int | None
+@dataclass
+class _Slots:
+    """What each slot holds, by slot: its chunk's id, its article's id, source and publication day (None: none)."""
+
+    chunk_ids: list[str] = field(default_factory=list)
+    document_ids: list[str] = field(default_factory=list)
+    sources: list[str | None] = field(default_factory=list)
+    days: list[int | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def append(self, chunk_id: str, document_id: str, source: str | None, day: int | None) -> None:
+        self.chunk_ids.append(chunk_id)
+        self.document_ids.append(intern(document_id))
+        self.sources.append(intern(source) if source else None)
+        self.days.append(day)
+
+    def taken(self, kept: np.ndarray) -> "_Slots":
+        """Only these slots, renumbered in order."""
+        return _Slots(*([column[i] for i in kept] for column in (self.chunk_ids, self.document_ids, self.sources, self.days)))
+
+    def export(self) -> dict[str, np.ndarray]:
+        """Arrays to save (texts as newline-joined UTF-8: ids never hold a newline); `restore` reads them back."""
+        def joined(texts: list[str]) -> np.ndarray:
+            return np.frombuffer("\n".join(texts).encode("utf-8"), dtype=np.uint8)
+
+        return {
+            "slot_chunk_ids": joined(self.chunk_ids),
+            "slot_document_ids": joined(self.document_ids),
+            "slot_sources": joined([source or "" for source in self.sources]),
+            "slot_days": np.array([day or 0 for day in self.days], dtype=np.int64),
+        }
+
+    @classmethod
+    def restore(cls, arrays: dict[str, np.ndarray]) -> "_Slots":
+        count = len(arrays["slot_days"])
+
+        def split(key: str) -> list[str]:
+            texts = arrays[key].tobytes().decode("utf-8").split("\n") if count else []
+            if len(texts) != count:
+                raise ValueError(f"{key} holds {len(texts)} entries for {count} slots")
+            return texts
+
+        documents = [intern(d) for d in split("slot_document_ids")]
+        sources = [intern(s) if s else None for s in split("slot_sources")]
+        days = [int(day) or None for day in arrays["slot_days"].tolist()]
+        return cls(split("slot_chunk_ids"), documents, sources, days)
 
 
 def _chunk_terms(title: str, chunk_index: int, text: str) -> tuple[str, ...]:
@@ -58,7 +100,7 @@ class LocalIndex:
         self._saved = False
         self._index = Bm25Index()
         self._vectors = VectorIndex(store.dimension)
-        self._entries: list[_Entry] = []  # by slot
+        self._slots = _Slots()
         self._slots_of: dict[str, list[int]] = {}  # document id -> its live slots
         self._columns: tuple[np.ndarray, np.ndarray] | None = None  # sources and days by slot, for filters
         self._generation: str | None = None
@@ -120,7 +162,7 @@ class LocalIndex:
                     slot = self._index.add(_chunk_terms(write.document.title, chunk.index, chunk.text))
                     slots.append(slot)
                     self._slot_of[chunk.id] = slot
-                    self._entries.append(_Entry(chunk.id, write.document.id, write.document.source, _day(write.document.published)))
+                    self._slots.append(chunk.id, write.document.id, write.document.source, _day(write.document.published))
             if self._records is not None:
                 for write, locations in zip(written, appended, strict=True):
                     self._vectors.add(write.vectors)
@@ -155,7 +197,7 @@ class LocalIndex:
             if len(hits) > n:
                 hits = hits[np.argpartition(-scores[hits], n)[:n]]
             hits = hits[np.argsort(-scores[hits])]
-            return [(self._entries[i].chunk_id, float(scores[i])) for i in hits]
+            return [(self._slots.chunk_ids[i], float(scores[i])) for i in hits]
 
     def dense_search(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
         """Up to `n` (chunk id, cosine similarity) pairs nearest the unit vector that pass the filters, best first
@@ -179,7 +221,7 @@ class LocalIndex:
                     continue
                 exact = self._records.vectors
                 found = rescored(candidates, vector, n, lambda slots: exact(self._locations[slots]))
-                return [(self._entries[slot].chunk_id, score) for slot, score in found]
+                return [(self._slots.chunk_ids[slot], score) for slot, score in found]
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term over the chunks (high for rare terms, 0 for unseen ones)."""
@@ -204,17 +246,17 @@ class LocalIndex:
         """(Under the lock.) Which slots pass the filters, as a boolean mask (None when unfiltered)."""
         if filters == Filters():
             return None
-        allowed = np.ones(len(self._entries), dtype=bool)
+        allowed = np.ones(len(self._slots), dtype=bool)
         if filters.document_ids:
-            chosen = np.zeros(len(self._entries), dtype=bool)
+            chosen = np.zeros(len(self._slots), dtype=bool)
             for document_id in set(filters.document_ids):
                 chosen[self._slots_of.get(document_id, [])] = True
             allowed &= chosen
         if filters.source or filters.published_from or filters.published_to:
             if self._columns is None:
                 self._columns = (
-                    np.array([e.source for e in self._entries], dtype=object),
-                    np.array([e.published_day or 0 for e in self._entries], dtype=np.int64),  # 0: no date
+                    np.array(self._slots.sources, dtype=object),
+                    np.array([day or 0 for day in self._slots.days], dtype=np.int64),  # 0: no date
                 )
             sources, days = self._columns
             if filters.source:
@@ -228,7 +270,7 @@ class LocalIndex:
     def _forget(self, document_id: str) -> None:
         for slot in self._slots_of.pop(document_id, []):
             self._index.remove(slot)
-            self._slot_of.pop(self._entries[slot].chunk_id, None)
+            self._slot_of.pop(self._slots.chunk_ids[slot], None)
 
     def _compact_if_needed(self) -> None:
         if self._index.needs_compaction():
@@ -236,9 +278,9 @@ class LocalIndex:
 
     def _compact(self) -> None:
         kept = self._index.compact()
-        if len(kept) == len(self._entries):
+        if len(kept) == len(self._slots):
             return
-        self._entries, self._columns = [self._entries[i] for i in kept], None
+        self._slots, self._columns = self._slots.taken(kept), None
         if self._records is not None:
             self._vectors.keep(kept)
             self._locations = self._locations[kept]
@@ -249,9 +291,9 @@ class LocalIndex:
         were renumbered."""
         self._layout += 1
         self._slots_of, self._slot_of = {}, {}
-        for slot, entry in enumerate(self._entries):
-            self._slots_of.setdefault(entry.document_id, []).append(slot)
-            self._slot_of[entry.chunk_id] = slot
+        for slot, document_id in enumerate(self._slots.document_ids):
+            self._slots_of.setdefault(document_id, []).append(slot)
+        self._slot_of = dict(zip(self._slots.chunk_ids, range(len(self._slots))))
 
     def warm(self) -> None:
         """Build (or load) the index now rather than at the first question, and save it if it was built."""
@@ -271,12 +313,11 @@ class LocalIndex:
                     self._locations = self._records.rewrite(self._locations)
                     self._layout += 1
                 terms, arrays = self._index.export()
-                entries = [[e.chunk_id, e.document_id, e.source, e.published_day] for e in self._entries]
-                meta = {"version": _SNAPSHOT_VERSION, "generation": self._generation, "terms": terms, "entries": entries}
+                meta = {"version": _SNAPSHOT_VERSION, "generation": self._generation, "terms": terms}
                 partial = self._snapshot.with_suffix(".partial.npz")
                 np.savez(
                     partial, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8), record_locations=self._locations,
-                    **arrays, **self._vectors.export(),
+                    **arrays, **self._vectors.export(), **self._slots.export(),
                 )
                 os.replace(partial, self._snapshot)
                 self._saved = True
@@ -295,17 +336,17 @@ class LocalIndex:
                     return False
                 index = Bm25Index.restore(meta["terms"], {k: saved[k] for k in ("offsets", "slots", "frequencies", "lengths")})
                 locations = saved["record_locations"].astype(np.int64).reshape(-1, 2)
-                vectors = VectorIndex.restore(self._store.dimension, {k: saved[k] for k in ("vector_rows", "vector_scales")})
-        except (OSError, ValueError, KeyError) as exc:
+                vectors = VectorIndex.restore(self._store.dimension, {k: saved[k] for k in ("vector_columns", "vector_scales")})
+                slots = _Slots.restore({k: saved[k] for k in ("slot_chunk_ids", "slot_document_ids", "slot_sources", "slot_days")})
+        except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
             log.warning("ignoring the unreadable local index %s: %s", self._snapshot, exc)
             return False
-        entries = [_Entry(c, intern(d), intern(s) if s else None, day) for c, d, s, day in meta["entries"]]
-        if not len(entries) == index.slots == vectors.size == len(locations):
+        if not len(slots) == index.slots == vectors.size == len(locations):
             return False
         if self._records is not None and len(locations) and int((locations[:, 0] + locations[:, 1]).max()) > self._records.size():
             log.warning("the chunk records %s are shorter than the saved index says: rebuilding both", self._records.path)
             return False
-        self._index, self._vectors, self._entries, self._locations = index, vectors, entries, locations
+        self._index, self._vectors, self._slots, self._locations = index, vectors, slots, locations
         self._generation, self._columns = generation, None
         self._map_slots()
         self._built, self._saved = True, True
@@ -317,7 +358,7 @@ class LocalIndex:
         if self._built or self._load():
             return
         generation = self._store.generation()
-        index, entries = Bm25Index(), []
+        index, slots = Bm25Index(), _Slots()
         rows: list[tuple[np.ndarray, np.ndarray]] = []
         locations = [np.zeros((0, 2), np.int64)]
         if self._records is not None:
@@ -325,17 +366,16 @@ class LocalIndex:
         for page in self._store.chunk_pages(vectors=self._records is not None):
             for chunk_id, text, meta in zip(page.ids, page.texts, page.metadatas, strict=True):
                 index.add(_chunk_terms(str(meta.get("title", "")), int(meta["chunk_index"]), text))
-                source = meta.get("source")
-                entries.append(_Entry(chunk_id, intern(str(meta["document_id"])), intern(source) if source else None, meta.get("published_day")))
+                slots.append(chunk_id, str(meta["document_id"]), meta.get("source"), meta.get("published_day"))
             if self._records is not None and page.vectors is not None:
                 rows.append(quantized(page.vectors))
                 locations.append(self._records.append(list(zip(page.ids, page.texts, page.metadatas, strict=True)), page.vectors))
         dimension = self._store.dimension
         self._vectors = VectorIndex.restore(dimension, {
-            "vector_rows": np.vstack([r for r, _ in rows]) if rows else np.zeros((0, dimension), np.int8),
+            "vector_columns": np.hstack([r.T for r, _ in rows]) if rows else np.zeros((dimension, 0), np.int8),
             "vector_scales": np.concatenate([sc for _, sc in rows]) if rows else np.zeros(0, np.float32),
         })
-        self._index, self._entries, self._locations = index, entries, np.vstack(locations)
+        self._index, self._slots, self._locations = index, slots, np.vstack(locations)
         self._map_slots()
         self._built, self._generation, self._saved, self._columns = True, generation, False, None
 
