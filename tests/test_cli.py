@@ -60,7 +60,7 @@ def test_eval_refuses_an_unknown_answerer(env: Path) -> None:
     assert result.exit_code == 2 and "--answerer must be extractive, local or openai" in result.output
 
 
-def test_ingest_leaves_a_current_keyword_index_for_the_next_start(tmp_path: Path) -> None:
+def test_ingest_leaves_a_current_local_index_for_the_next_start(tmp_path: Path) -> None:
     from rag.store import open_persistent_client
     from rag.store_lock import release_store
 
@@ -72,4 +72,4 @@ def test_ingest_leaves_a_current_keyword_index_for_the_next_start(tmp_path: Path
     meta = json.loads(saved["meta"].tobytes())
     generation = open_persistent_client(data).get_collection("news-generation").get(ids=["generation"], include=["documents"])["documents"][0]
     release_store(data)
-    assert meta["generation"] == generation and len(meta["entries"]) == len(saved["lengths"]) > 0
+    assert meta["generation"] == generation and len(saved["slot_days"]) == len(saved["lengths"]) == saved["vector_columns"].shape[1] > 0
