@@ -26,12 +26,13 @@ def _write_articles(folder: Path, count: int) -> None:
 
 
 def _wait_for_first_write(database: Path, process: subprocess.Popen[bytes]) -> None:
-    """Until the ingest has stored its first batch of chunks (read straight from Chroma's SQLite file)."""
+    """Until the ingest has stored its first batch of chunks (read straight from Chroma's SQLite file; the generation
+    stamp every write makes first is not a chunk)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         try:
             with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
-                if db.execute("SELECT count(*) FROM embeddings").fetchone()[0] > 0:
+                if db.execute("SELECT count(*) FROM embeddings WHERE embedding_id != 'generation'").fetchone()[0] > 0:
                     return
         except sqlite3.Error:
             pass  # not created yet, or busy
