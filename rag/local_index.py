@@ -139,6 +139,18 @@ class LocalIndex:
             self._generation = generation
             self._built = False
 
+    def before_write(self) -> None:
+        """The store is about to change: a saved index stops describing it. It is removed now, not replaced at the
+        end, so that a process killed between the store's write and its new generation stamp (a Chroma upsert of
+        ~30 ms: cheaper to delete a file than to stamp twice) does not leave an index a restart would load."""
+        with self._lock:
+            if self._snapshot is not None:
+                try:
+                    self._snapshot.unlink(missing_ok=True)
+                except OSError as exc:
+                    log.warning("could not remove the saved local index %s: %s", self._snapshot, exc)
+                self._saved = False
+
     def written(self, writes: Sequence[DocumentWrite]) -> None:
         """These articles' new versions were stored: index their chunks in place of the old ones."""
         if self._store.shared:

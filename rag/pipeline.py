@@ -235,6 +235,7 @@ class Pipeline:
                     results.append(IngestResult(article.id, article.title, "updated" if existing else "created", len(chunks)))
             if pending:
                 writes = self._embedded(pending)
+                self._index.before_write()
                 self._store.write_documents(writes)
                 self._index.written(writes)
                 self._vocabulary.learn("\n".join(f"{p.article.title}\n{p.article.text}" for p in pending))
@@ -301,6 +302,7 @@ class Pipeline:
         """Remove an article and every chunk of it; NotFound when unknown."""
         with self._write_lock:
             self._check_folder()
+            self._index.before_write()
             removed = self._store.delete_document(document_id)
             self._index.removed(document_id)
         if not removed:

@@ -61,7 +61,6 @@ class Retriever:
             for stored in self._chunks(best)
         ]
 
-
     def _chunks(self, chunk_ids: list[str]) -> list[StoredChunk]:
         """The kept chunks, in order: from the in-process record file beside an embedded store, else the store."""
         if self._index.searches_vectors:
@@ -69,8 +68,8 @@ class Retriever:
         return self._store.get_chunks(chunk_ids)
 
     def dense(self, query_vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
-        """The `n` chunks nearest the query vector, with cosine similarities: the in-process index
-        beside an embedded store, the Chroma server's index when shared."""
+        """The `n` chunks nearest the query vector, with cosine similarities: the in-process index beside an
+        embedded store, the Chroma server's index when shared."""
         if self._index.searches_vectors:
             return self._index.dense_search(query_vector, n, filters)
         return self._store.dense_search(query_vector, n, filters)

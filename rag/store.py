@@ -144,8 +144,7 @@ class ChunkStore:
         return generation
 
     def _stamp(self) -> None:
-        """A new generation. Every write stamps before it starts (a crash mid-write must not leave the generation a
-        saved local index was made at) and after it ends (other processes compare it to know they must re-read)."""
+        """A new generation, after every write (other processes compare it to know they must re-read)."""
         stamp = uuid.uuid4().hex
         self._generations.upsert(ids=["generation"], embeddings=[[1.0]], documents=[stamp])
         self._known_generation = stamp
@@ -182,7 +181,6 @@ class ChunkStore:
 
     def _write_documents(self, writes: Sequence[DocumentWrite]) -> None:
         chunks = [chunk for write in writes for chunk in write.chunks]
-        self._stamp()  # first too: a process killed mid-write leaves a stamp no saved index matches
         if chunks:
             self._collection.upsert(
                 ids=[chunk.id for chunk in chunks],
@@ -204,7 +202,6 @@ class ChunkStore:
         ids = list(self.chunk_hashes(document_id))
         if ids:
             try:
-                self._stamp()
                 self._collection.delete(ids=ids)
                 self._stamp()
             finally:
