@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     candidates: int = Field(30, ge=5, le=500, description="Candidates per retriever before fusion.")
     hnsw_ef_search: int = Field(
-        200, ge=10, le=2000, description="Breadth of Chroma's HNSW search: higher finds more of the exact nearest chunks, slower."
+        200, ge=10, le=2000, description="Breadth of a Chroma server's HNSW search (RAG_CHROMA_URL): higher finds more of the exact nearest chunks, slower."
     )
 
     refusal_min_dense: float = Field(
