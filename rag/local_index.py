@@ -92,7 +92,7 @@ class LocalIndex:
         self._store = store
         self._snapshot = None if store.shared else snapshot
         # On a Chroma server every other process's write would mean re-reading every vector: the server searches.
-        self._records = RecordFile(snapshot.with_suffix(".chunks"), store.dimension) if snapshot is not None and not store.shared else None
+        self._records = RecordFile(self._snapshot.with_suffix(".chunks"), store.dimension) if self._snapshot is not None else None
         self._locations = np.zeros((0, 2), dtype=np.int64)  # by slot: (offset, length) of its record
         self._slot_of: dict[str, int] = {}  # chunk id -> live slot
         self._lock = threading.Lock()

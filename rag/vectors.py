@@ -75,11 +75,6 @@ class VectorIndex:
         holds rather than change it."""
         return VectorSearch(self._packed, self._tail)
 
-    def nearest(self, query: np.ndarray, n: int, exact: ExactRows, excluded: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Up to `n` (slot, cosine similarity) pairs nearest the unit vector `query`, best first, leaving out the
-        slots `excluded` marks (a boolean mask); the candidates are rescored with the rows `exact` gives."""
-        return rescored(self.search().candidates(query, n, excluded), query, n, exact)
-
     def export(self) -> dict[str, np.ndarray]:
         """Arrays to save; `restore` reads them back."""
         return {"vector_columns": self._columns[:, : self._size], "vector_scales": self._scales[: self._size]}
@@ -95,12 +90,6 @@ class VectorIndex:
             raise ValueError(f"{len(index._scales)} vector scales for {index._size} vectors")
         index._pack()
         return index
-
-    @classmethod
-    def of_vectors(cls, dimension: int, vectors: np.ndarray) -> "VectorIndex":
-        """An index of these vectors (one per slot), packed."""
-        rows, scales = quantized(np.asarray(vectors).reshape(-1, dimension))
-        return cls.restore(dimension, {"vector_columns": rows.T, "vector_scales": scales})
 
     def _grow(self, needed: int) -> None:
         if needed <= self._columns.shape[1]:

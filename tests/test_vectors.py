@@ -12,7 +12,7 @@ from rag.documents import make_article
 from rag.embed import Embedder
 from rag.pipeline import build
 from rag.store import ChunkStore, open_persistent_client
-from rag.vectors import VectorIndex, quantized
+from rag.vectors import VectorIndex, quantized, rescored
 from tests.conftest import SEEDS
 
 DIMENSION = 384
@@ -40,6 +40,16 @@ def test_quantized_rows_use_the_whole_int8_range_and_come_back_close() -> None:
     np.testing.assert_allclose(quantized_rows * scales[:, None], rows, atol=scales.max())
 
 
+def _of_vectors(rows: np.ndarray) -> VectorIndex:
+    quantized_rows, scales = quantized(rows)
+    return VectorIndex.restore(DIMENSION, {"vector_columns": quantized_rows.T, "vector_scales": scales})
+
+
+def _found(index: VectorIndex, query: np.ndarray, n: int, exact, excluded: np.ndarray | None = None) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+    """The search LocalIndex runs: int8 candidates, rescored exactly."""
+    return rescored(index.search().candidates(query, n, excluded), query, n, exact)
+
+
 def _exact(rows: np.ndarray):  # type: ignore[no-untyped-def]
     return lambda slots: rows[slots]
 
@@ -50,14 +60,14 @@ def _nearest(rows: np.ndarray, query: np.ndarray, n: int) -> list[int]:
 
 def test_int8_scores_alone_miss_near_duplicates_and_rescoring_finds_the_exact_nearest() -> None:
     rows = _clustered(6000)
-    index = VectorIndex.of_vectors(DIMENSION, rows)
+    index = _of_vectors(rows)
     int8_shares, shares = [], []
     for query in _queries(rows, 40):
         exact = set(_nearest(rows, query, 30))
         approximate = index._packed.scores(query)  # type: ignore[union-attr]
         assert np.abs(approximate - rows @ query).max() < 0.01
         int8_shares.append(len(exact & set(np.argsort(-approximate)[:30].tolist())) / 30)
-        found = index.nearest(query, 30, _exact(rows))
+        found = _found(index, query, 30, _exact(rows))
         shares.append(len(exact & {slot for slot, _ in found}) / 30)
         np.testing.assert_allclose([score for _, score in found], rows[[slot for slot, _ in found]] @ query, atol=1e-3)
     assert np.mean(int8_shares) < 0.99, "the clusters are too loose to test rescoring"
@@ -71,21 +81,21 @@ def test_rows_added_one_write_at_a_time_are_found_as_if_built_at_once(monkeypatc
     for start in range(0, len(rows), 37):
         grown.add(rows[start : start + 37])
     assert grown.size == len(rows) and 0 < len(grown._tail) <= 64
-    whole = VectorIndex.of_vectors(DIMENSION, rows)
+    whole = _of_vectors(rows)
     for query in _queries(rows, 5):
-        assert grown.nearest(query, 10, _exact(rows)) == whole.nearest(query, 10, _exact(rows))
-        assert [slot for slot, _ in grown.nearest(query, 10, _exact(rows))] == _nearest(rows, query, 10)
+        assert _found(grown, query, 10, _exact(rows)) == _found(whole, query, 10, _exact(rows))
+        assert [slot for slot, _ in _found(grown, query, 10, _exact(rows))] == _nearest(rows, query, 10)
 
 
 def test_excluded_slots_are_never_returned() -> None:
     rows = _clustered(200)
-    index = VectorIndex.of_vectors(DIMENSION, rows)
+    index = _of_vectors(rows)
     query = rows[7]
     excluded = np.zeros(len(rows), dtype=bool)
     excluded[_nearest(rows, query, 5)] = True
-    found = [slot for slot, _ in index.nearest(query, 10, _exact(rows), excluded)]
+    found = [slot for slot, _ in _found(index, query, 10, _exact(rows), excluded)]
     assert not set(found) & set(np.flatnonzero(excluded)) and len(found) == 10
-    assert index.nearest(query, 10, _exact(rows), np.ones(len(rows), dtype=bool)) == []
+    assert _found(index, query, 10, _exact(rows), np.ones(len(rows), dtype=bool)) == []
 
 
 def test_keeping_some_slots_renumbers_them_in_order_and_an_export_restores_them() -> None:
@@ -96,13 +106,13 @@ def test_keeping_some_slots_renumbers_them_in_order_and_an_export_restores_them(
     index.keep(kept)
     query = _queries(rows, 1)[0]
     exact = _exact(rows[kept])
-    assert [slot for slot, _ in index.nearest(query, 10, exact)] == _nearest(rows[kept], query, 10)
+    assert [slot for slot, _ in _found(index, query, 10, exact)] == _nearest(rows[kept], query, 10)
     restored = VectorIndex.restore(DIMENSION, index.export())
-    assert restored.size == len(kept) and restored.nearest(query, 10, exact) == index.nearest(query, 10, exact)
+    assert restored.size == len(kept) and _found(restored, query, 10, exact) == _found(index, query, 10, exact)
 
 
 def test_an_empty_index_finds_nothing() -> None:
-    assert VectorIndex(DIMENSION).nearest(np.ones(DIMENSION, np.float32) / np.sqrt(DIMENSION), 5, _exact(_clustered(1))) == []
+    assert _found(VectorIndex(DIMENSION), np.ones(DIMENSION, np.float32) / np.sqrt(DIMENSION), 5, _exact(_clustered(1))) == []
 
 
 def test_the_pipeline_dense_search_finds_the_store_s_exact_nearest_chunks_and_forgets_deleted_ones(tmp_path: Path, real_embedder: Embedder) -> None:
