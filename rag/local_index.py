@@ -35,11 +35,19 @@ class _Slots:
     document_ids: list[str] = field(default_factory=list)
     sources: list[str | None] = field(default_factory=list)
     days: list[int | None] = field(default_factory=list)
+    _arrays: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)  # sources and days, for filters
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
 
+    def filter_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sources, publication days with 0 for none) as arrays, made on the first filtered search after a change."""
+        if self._arrays is None:
+            self._arrays = (np.array(self.sources, dtype=object), np.array([day or 0 for day in self.days], dtype=np.int64))
+        return self._arrays
+
     def append(self, chunk_id: str, document_id: str, source: str | None, day: int | None) -> None:
+        self._arrays = None
         self.chunk_ids.append(chunk_id)
         self.document_ids.append(intern(document_id))
         self.sources.append(intern(source) if source else None)
@@ -47,7 +55,8 @@ class _Slots:
 
     def taken(self, kept: np.ndarray) -> "_Slots":
         """Only these slots, renumbered in order."""
-        return _Slots(*([column[i] for i in kept] for column in (self.chunk_ids, self.document_ids, self.sources, self.days)))
+        chunk_ids, document_ids, sources, days = ([column[i] for i in kept] for column in (self.chunk_ids, self.document_ids, self.sources, self.days))
+        return _Slots(chunk_ids, document_ids, sources, days)
 
     def export(self) -> dict[str, np.ndarray]:
         """Arrays to save (texts as newline-joined UTF-8: ids never hold a newline); `restore` reads them back."""
@@ -102,7 +111,6 @@ class LocalIndex:
         self._vectors = VectorIndex(store.dimension)
         self._slots = _Slots()
         self._slots_of: dict[str, list[int]] = {}  # document id -> its live slots
-        self._columns: tuple[np.ndarray, np.ndarray] | None = None  # sources and days by slot, for filters
         self._generation: str | None = None
         self._layout = 0  # bumped whenever slots are renumbered or the records move
         self._scores = np.zeros(0, dtype=np.float32)  # BM25 scores of every slot, reused by each search (under the lock)
@@ -180,7 +188,7 @@ class LocalIndex:
                     self._vectors.add(write.vectors)
                     self._locations = np.vstack([self._locations, locations])
             self._compact_if_needed()
-            self._generation, self._saved, self._columns = self._store.generation(), False, None
+            self._generation, self._saved = self._store.generation(), False
 
     def removed(self, document_id: str) -> None:
         """Every chunk of this article was deleted from the store."""
@@ -265,12 +273,7 @@ class LocalIndex:
                 chosen[self._slots_of.get(document_id, [])] = True
             allowed &= chosen
         if filters.source or filters.published_from or filters.published_to:
-            if self._columns is None:
-                self._columns = (
-                    np.array(self._slots.sources, dtype=object),
-                    np.array([day or 0 for day in self._slots.days], dtype=np.int64),  # 0: no date
-                )
-            sources, days = self._columns
+            sources, days = self._slots.filter_columns()
             if filters.source:
                 allowed &= sources == filters.source
             if filters.published_from:
@@ -292,7 +295,7 @@ class LocalIndex:
         kept = self._index.compact()
         if len(kept) == len(self._slots):
             return
-        self._slots, self._columns = self._slots.taken(kept), None
+        self._slots = self._slots.taken(kept)
         if self._records is not None:
             self._vectors.keep(kept)
             self._locations = self._locations[kept]
@@ -302,7 +305,7 @@ class LocalIndex:
         """(Under the lock.) Rebuild the lookups from article and chunk ids to slots (every slot is live): slots
         were renumbered."""
         self._layout += 1
-        self._slots_of, self._slot_of = {}, {}
+        self._slots_of = {}
         for slot, document_id in enumerate(self._slots.document_ids):
             self._slots_of.setdefault(document_id, []).append(slot)
         self._slot_of = dict(zip(self._slots.chunk_ids, range(len(self._slots))))
@@ -359,7 +362,7 @@ class LocalIndex:
             log.warning("the chunk records %s are shorter than the saved index says: rebuilding both", self._records.path)
             return False
         self._index, self._vectors, self._slots, self._locations = index, vectors, slots, locations
-        self._generation, self._columns = generation, None
+        self._generation = generation
         self._map_slots()
         self._built, self._saved = True, True
         return True
@@ -389,7 +392,7 @@ class LocalIndex:
         })
         self._index, self._slots, self._locations = index, slots, np.vstack(locations)
         self._map_slots()
-        self._built, self._generation, self._saved, self._columns = True, generation, False, None
+        self._built, self._generation, self._saved = True, generation, False
 
 
 def _records_of(write: DocumentWrite) -> list[ChunkRecord]:

@@ -169,7 +169,7 @@ class _PackedRows:
         from onnx import TensorProto, helper
 
         dimension, self.rows = columns.shape
-        transposed = np.ascontiguousarray(columns)
+        columns = np.ascontiguousarray(columns)
         scales = np.ascontiguousarray(scales, dtype=np.float32)
         graph = helper.make_graph(
             [
@@ -187,14 +187,14 @@ class _PackedRows:
                 helper.make_tensor_value_info("top_scores", TensorProto.FLOAT, [1, None]),
                 helper.make_tensor_value_info("top_rows", TensorProto.INT64, [1, None]),
             ],
-            initializer=[_external("rows", TensorProto.INT8, transposed.shape), _external("row_scales", TensorProto.FLOAT, scales.shape)],
+            initializer=[_external("rows", TensorProto.INT8, columns.shape), _external("row_scales", TensorProto.FLOAT, scales.shape)],
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # one query, one core: the other stays free for the next request
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        values = [onnxruntime.OrtValue.ortvalue_from_numpy(transposed), onnxruntime.OrtValue.ortvalue_from_numpy(scales)]
+        values = [onnxruntime.OrtValue.ortvalue_from_numpy(columns), onnxruntime.OrtValue.ortvalue_from_numpy(scales)]
         options.add_external_initializers(["rows", "row_scales"], values)
         self._session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         self._no_k = np.ones(1, dtype=np.int64)
