@@ -10,6 +10,7 @@ import os
 import threading
 from sys import intern
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -219,11 +220,11 @@ class LocalIndex:
             hits = hits[np.argsort(-scores[hits])]
             return [(self._slots.chunk_ids[i], float(scores[i])) for i in hits]
 
-    def dense_search(self, vector: np.ndarray, n: int, filters: Filters) -> list[tuple[str, float]]:
+    def dense_search(self, vector: np.ndarray, n: int, filters: Filters, helper: Executor | None = None) -> list[tuple[str, float]]:
         """Up to `n` (chunk id, cosine similarity) pairs nearest the unit vector that pass the filters, best first
-        (an embedded store only: see `searches_vectors`). The int8 scoring (~2 ms at 100k chunks) runs outside the
-        lock, so concurrent questions do not queue behind it; a write that renumbered the slots meanwhile makes it
-        run again."""
+        (an embedded store only: see `searches_vectors`). The int8 scoring (~2 ms at 100k chunks; part of it on the
+        `helper` thread when given) runs outside the lock, so concurrent questions do not queue behind it; a write
+        that renumbered the slots meanwhile makes it run again."""
         if self._records is None:
             raise RuntimeError("a shared store is searched by its own vector index")
         while True:
@@ -235,7 +236,7 @@ class LocalIndex:
                 if allowed is not None:
                     excluded |= ~allowed
                 search = self._vectors.search()
-            candidates = search.candidates(vector, n, excluded if excluded.any() else None)
+            candidates = search.candidates(vector, n, excluded if excluded.any() else None, helper)
             with self._lock:
                 if layout != self._layout:
                     continue

@@ -1,6 +1,8 @@
 """The in-process int8 vector index: scores near the exact cosine, the exact nearest rows found, rows added after
 packing, compaction and saving keep every slot's vector."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +66,7 @@ def test_int8_scores_alone_miss_near_duplicates_and_rescoring_finds_the_exact_ne
     int8_shares, shares = [], []
     for query in _queries(rows, 40):
         exact = set(_nearest(rows, query, 30))
-        approximate = index._packed.scores(query)  # type: ignore[union-attr]
+        approximate = index._packed[0].scores(query)
         assert np.abs(approximate - rows @ query).max() < 0.01
         int8_shares.append(len(exact & set(np.argsort(-approximate)[:30].tolist())) / 30)
         found = _found(index, query, 30, _exact(rows))
@@ -85,6 +87,68 @@ def test_rows_added_one_write_at_a_time_are_found_as_if_built_at_once(monkeypatc
     for query in _queries(rows, 5):
         assert _found(grown, query, 10, _exact(rows)) == _found(whole, query, 10, _exact(rows))
         assert [slot for slot, _ in _found(grown, query, 10, _exact(rows))] == _nearest(rows, query, 10)
+
+
+def test_rows_packed_in_halves_are_found_alike_with_or_without_a_helper_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _clustered(3050)
+    packed, tail = rows[:3000], rows[3000:]
+    whole = _of_vectors(packed)
+    monkeypatch.setattr(vectors, "_SPLIT_ROWS", 1000)
+    halves = _of_vectors(packed)
+    for query in _queries(packed, 10, seed=2):
+        assert _found(halves, query, 10, _exact(packed)) == _found(whole, query, 10, _exact(packed))
+    halves.add(tail)  # an exact tail after both halves
+    assert [(part.start, part.end) for part in halves._packed] == [(0, 1500), (1500, 3000)] and len(halves._tail) == 50
+    excluded = np.zeros(len(rows), dtype=bool)
+    excluded[::7] = True
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        for query in _queries(rows, 10):
+            alone = _found(halves, query, 10, _exact(rows))
+            assert [slot for slot, _ in alone] == _nearest(rows, query, 10)
+            assert rescored(halves.search().candidates(query, 10, None, helper), query, 10, _exact(rows)) == alone
+            with_exclusions = rescored(halves.search().candidates(query, 10, excluded, helper), query, 10, _exact(rows))
+            assert with_exclusions == _found(halves, query, 10, _exact(rows), excluded)
+            assert len(with_exclusions) == 10 and not any(excluded[slot] for slot, _ in with_exclusions)
+
+
+def test_a_question_asked_alone_lends_the_encoder_thread_to_the_dense_scan_and_one_asked_under_load_does_not(
+    tmp_path: Path, real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.local_index import LocalIndex
+
+    pipeline = build(Settings(data_dir=tmp_path / "data", answerer="extractive"), real_embedder)
+    pipeline.ingest_paths([SEEDS])
+    helpers: list[bool] = []
+    original = LocalIndex.dense_search
+
+    def recording(self, vector, n, filters, helper=None):  # type: ignore[no-untyped-def]
+        helpers.append(helper is not None)
+        return original(self, vector, n, filters, helper)
+
+    monkeypatch.setattr(LocalIndex, "dense_search", recording)
+    pipeline.retrieve("What stake does Dongfeng hold?")
+    assert helpers == [True]
+    started, release = threading.Event(), threading.Event()
+    slow = pipeline._retriever._embedder
+
+    class Held:  # the first question's embedding waits until the second question is answered
+        name, dimension = slow.name, slow.dimension
+
+        def embed_query(self, text: str) -> np.ndarray:
+            if text.startswith("first"):
+                started.set()
+                release.wait(30)
+            return slow.embed_query(text)
+
+    monkeypatch.setattr(pipeline._retriever, "_embedder", Held())
+    monkeypatch.setattr(pipeline._retriever, "_encoder", ThreadPoolExecutor(max_workers=2))
+    first = threading.Thread(target=pipeline.retrieve, args=("first: who owns the venture?",))
+    first.start()
+    assert started.wait(30)
+    pipeline.retrieve("second: when was the Leaf launched?")
+    release.set()
+    first.join(30)
+    assert helpers == [True, False, True]
 
 
 def test_excluded_slots_are_never_returned() -> None:
@@ -144,8 +208,8 @@ def test_a_write_that_renumbers_slots_during_a_dense_search_does_not_mix_up_chun
     original = VectorSearch.candidates
     renumbered = []
 
-    def candidates_then_a_compaction(self, query, n, excluded=None):  # type: ignore[no-untyped-def]
-        found = original(self, query, n, excluded)
+    def candidates_then_a_compaction(self, query, n, excluded=None, helper=None):  # type: ignore[no-untyped-def]
+        found = original(self, query, n, excluded, helper)
         if not renumbered:  # another thread saves (and so compacts) the index while this search runs unlocked
             renumbered.append(True)
             pipeline.close()
