@@ -10,7 +10,7 @@ import os
 import threading
 from sys import intern
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -98,9 +98,10 @@ class LocalIndex:
     is indexed for keywords only, rebuilt when its generation stamp changes; the server searches vectors and serves
     chunks."""
 
-    def __init__(self, store: ChunkStore, snapshot: Path | None = None) -> None:
+    def __init__(self, store: ChunkStore, snapshot: Path | None = None, reading: "Future[SavedIndex | None] | None" = None) -> None:
         self._store = store
         self._snapshot = None if store.shared else snapshot
+        self._reading = reading  # the snapshot as read in the background since start (`reading_saved_index`), once
         # On a Chroma server every other process's write would mean re-reading every vector: the server searches.
         self._records = RecordFile(self._snapshot.with_suffix(".chunks"), store.dimension) if self._snapshot is not None else None
         self._locations = np.zeros((0, 2), dtype=np.int64)  # by slot: (offset, length) of its record
@@ -342,27 +343,19 @@ class LocalIndex:
 
     def _load(self) -> bool:
         """(Under the lock.) The saved index, if it describes the store as it is now."""
-        if self._snapshot is None or not self._snapshot.is_file():
+        if self._snapshot is None:
             return False
         generation = self._store.generation()
-        try:
-            with np.load(self._snapshot) as saved:
-                meta = json.loads(saved["meta"].tobytes())
-                if meta.get("version") != _SNAPSHOT_VERSION or meta.get("generation") != generation:
-                    return False
-                index = Bm25Index.restore(meta["terms"], {k: saved[k] for k in ("offsets", "slots", "frequencies", "lengths")})
-                locations = saved["record_locations"].astype(np.int64).reshape(-1, 2)
-                vectors = VectorIndex.restore(self._store.dimension, {k: saved[k] for k in ("vector_columns", "vector_scales")})
-                slots = _Slots.restore({k: saved[k] for k in ("slot_chunk_ids", "slot_document_ids", "slot_sources", "slot_days")})
-        except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
-            log.warning("ignoring the unreadable local index %s: %s", self._snapshot, exc)
+        reading, self._reading = self._reading, None
+        saved = reading.result() if reading is not None else None
+        if saved is None or saved.generation != generation:  # not read ahead, or saved again since: read it now
+            saved = read_saved_index(self._snapshot)
+        if saved is None or saved.generation != generation or saved.vectors.dimension != self._store.dimension:
             return False
-        if not len(slots) == index.slots == vectors.size == len(locations):
-            return False
-        if self._records is not None and len(locations) and int((locations[:, 0] + locations[:, 1]).max()) > self._records.size():
+        if self._records is not None and len(saved.locations) and int((saved.locations[:, 0] + saved.locations[:, 1]).max()) > self._records.size():
             log.warning("the chunk records %s are shorter than the saved index says: rebuilding both", self._records.path)
             return False
-        self._index, self._vectors, self._slots, self._locations = index, vectors, slots, locations
+        self._index, self._vectors, self._slots, self._locations = saved.index, saved.vectors, saved.slots, saved.locations
         self._generation = generation
         self._map_slots()
         self._built, self._saved = True, True
@@ -394,6 +387,56 @@ class LocalIndex:
         self._index, self._slots, self._locations = index, slots, np.vstack(locations)
         self._map_slots()
         self._built, self._generation, self._saved = True, generation, False
+
+
+@dataclass
+class SavedIndex:
+    """A local index as saved, and the store generation it describes."""
+
+    generation: str | None
+    index: Bm25Index
+    vectors: VectorIndex
+    slots: _Slots
+    locations: np.ndarray  # by slot: (offset, length) of its record
+
+
+def read_saved_index(path: Path) -> SavedIndex | None:
+    """The index saved at `path`, whichever store generation it describes; None when there is none or it is
+    unreadable, of another version or inconsistent."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as saved:
+            meta = json.loads(saved["meta"].tobytes())
+            if meta.get("version") != _SNAPSHOT_VERSION:
+                return None
+            index = Bm25Index.restore(meta["terms"], {k: saved[k] for k in ("offsets", "slots", "frequencies", "lengths")})
+            locations = saved["record_locations"].astype(np.int64).reshape(-1, 2)
+            columns = saved["vector_columns"]
+            vectors = VectorIndex.restore(columns.shape[0], {"vector_columns": columns, "vector_scales": saved["vector_scales"]})
+            slots = _Slots.restore({k: saved[k] for k in ("slot_chunk_ids", "slot_document_ids", "slot_sources", "slot_days")})
+    except (OSError, ValueError, KeyError, IndexError, UnicodeDecodeError) as exc:
+        log.warning("ignoring the unreadable local index %s: %s", path, exc)
+        return None
+    if not len(slots) == index.slots == vectors.size == len(locations):
+        return None
+    return SavedIndex(meta.get("generation"), index, vectors, slots, locations)
+
+
+def reading_saved_index(path: Path) -> "Future[SavedIndex | None]":
+    """`read_saved_index` started on a thread of its own, to overlap the start's other work (importing chromadb,
+    loading the encoder: the 100k-chunk index took ~0.4 s of a ~2 s start). A daemon thread: a command that never
+    needs the index does not wait for it at exit. Whether it still describes the store is checked when it is used."""
+    future: Future[SavedIndex | None] = Future()
+
+    def read() -> None:
+        try:
+            future.set_result(read_saved_index(path))
+        except BaseException as exc:  # handed to whoever waits for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=read, name="saved-index-reader", daemon=True).start()
+    return future
 
 
 def _records_of(write: DocumentWrite) -> list[ChunkRecord]:

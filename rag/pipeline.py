@@ -3,6 +3,7 @@
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from pathlib import Path
@@ -20,7 +21,7 @@ from rag.embed import Embedder, build_embedder
 from rag.errors import ConfigError, EmbeddingFailed, EmptyIndex, InvalidInput, NotFound, StoreError
 from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
-from rag.local_index import LocalIndex
+from rag.local_index import LocalIndex, SavedIndex, reading_saved_index
 from rag.retrieve import Retriever
 from rag.terms import terms
 from rag.store import ChunkStore, DocumentWrite, StoredChunk, TermStore, open_persistent_client, open_server_client
@@ -67,12 +68,13 @@ class Pipeline:
         store: ChunkStore,
         vocabulary: Vocabulary,
         answerer: AnswererFactory | None = None,
+        saved_index: Future[SavedIndex | None] | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._store = store
         self._vocabulary = vocabulary
-        self._index = LocalIndex(store, settings.data_dir / f"{settings.collection}-index.npz")
+        self._index = LocalIndex(store, index_path(settings), saved_index)
         self._retriever = Retriever(store, embedder, self._index, settings.candidates)
         self._extractive = ExtractiveAnswerer(
             self._index,
@@ -368,15 +370,21 @@ def _is_whole(document_id: str, existing: dict[str, str], digest: str) -> bool:
     return set(existing) == expected and all(h == digest for h in existing.values())
 
 
+def index_path(settings: Settings) -> Path:
+    """Where the local index beside an embedded store is saved (its chunk records beside it, `.chunks`)."""
+    return settings.data_dir / f"{settings.collection}-index.npz"
+
+
 def build(settings: Settings, embedder: Embedder | None = None, generator: LanguageModel | None = None) -> Pipeline:
     """Wire the configured embedding model, store and answerer (or given ones, to share or to test them)."""
+    saved_index = None if settings.chroma_url else reading_saved_index(index_path(settings))  # meanwhile
     embedder = embedder or build_embedder(settings.embedder, settings.embed_threads, settings.model_dir)
     shared = settings.chroma_url is not None
     client = open_server_client(settings.chroma_url) if settings.chroma_url else open_persistent_client(settings.data_dir)
     store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension, shared=shared, ef_search=settings.hnsw_ef_search)
     vocabulary = Vocabulary(TermStore(client, settings.collection, embedder.name, embedder.dimension), embedder, settings.synonym_min_similarity)
     if settings.answerer == "extractive" and generator is None:
-        return Pipeline(settings, embedder, store, vocabulary)
+        return Pipeline(settings, embedder, store, vocabulary, saved_index=saved_index)
     if generator is None:
         check_generator_settings(settings)
     limits = GenerationLimits(
@@ -393,7 +401,7 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         model = generator or build_generator(settings)
         return GenerativeAnswerer(model, extractive, embedder.count_tokens, lambda word: any(keywords.knows(t) for t in terms(word)), limits)
 
-    return Pipeline(settings, embedder, store, vocabulary, generative)
+    return Pipeline(settings, embedder, store, vocabulary, generative, saved_index)
 
 
 def check_generator_settings(settings: Settings) -> None:

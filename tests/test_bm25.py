@@ -1,6 +1,7 @@
 """The incremental BM25 index: bm25s's scores, and the same scores after adds, removals and compaction as a
 fresh build; in the pipeline, a write is searchable without re-reading the store."""
 
+import threading
 from pathlib import Path
 
 import bm25s
@@ -116,3 +117,39 @@ def test_a_restart_loads_the_saved_index_and_a_stale_one_is_rebuilt(tmp_path: Pa
     third.prepare()
     assert CountingReads.scans == 2, "a saved index older than the store was used"
     assert third.retrieve("Koral dam")[0].document.id == "dam"
+
+
+def test_the_saved_index_read_ahead_at_start_is_used_and_a_write_before_the_first_question_makes_it_stale(
+    tmp_path: Path, real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag import local_index
+
+    monkeypatch.setattr("rag.pipeline.ChunkStore", CountingReads)
+    CountingReads.scans = 0
+    settings = Settings(data_dir=tmp_path / "data", answerer="extractive")
+    first = build(settings, real_embedder)
+    first.ingest(make_article(id="mine", title="Mine", text="The Tesvik copper mine employs 4,100 miners."))
+    first.prepare()
+    first.close()
+    del first
+    release_store(settings.data_dir)
+    reads: list[str] = []
+    original = local_index.read_saved_index
+
+    def counted(path: Path) -> local_index.SavedIndex | None:
+        reads.append(threading.current_thread().name)
+        return original(path)
+
+    monkeypatch.setattr(local_index, "read_saved_index", counted)
+
+    second = build(settings, real_embedder)  # starts reading the saved index on its own thread
+    second.prepare()
+    assert reads == ["saved-index-reader"] and CountingReads.scans == 1, "the index read ahead was not the one used"
+    del second
+    release_store(settings.data_dir)
+
+    third = build(settings, real_embedder)
+    third.ingest(make_article(id="dam", title="Dam", text="The Koral dam opened in 2024."))  # before any question
+    assert third.retrieve("Koral dam")[0].document.id == "dam", "the index read ahead, older than the store, was used"
+    assert third.retrieve("How many miners does the Tesvik copper mine employ?")[0].document.id == "mine"
+    assert CountingReads.scans == 2
