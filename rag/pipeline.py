@@ -401,7 +401,7 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         model = generator or build_generator(settings)
         return GenerativeAnswerer(model, extractive, embedder.count_tokens, lambda word: any(keywords.knows(t) for t in terms(word)), limits)
 
-    return Pipeline(settings, embedder, store, vocabulary, generative, saved_index)
+    return Pipeline(settings, embedder, store, vocabulary, generative, saved_index=saved_index)
 
 
 def check_generator_settings(settings: Settings) -> None:

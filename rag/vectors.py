@@ -133,12 +133,7 @@ class VectorSearch:
         found = [_part_best(part, query, wanted, excluded) for part in parts]
         if len(self._tail):
             start = self._packed[-1].end if self._packed else 0
-            slots = np.arange(start, start + len(self._tail))
-            scores = self._tail @ query
-            if excluded is not None:
-                keep = ~excluded[slots]
-                scores, slots = scores[keep], slots[keep]
-            found.append(_best(slots, scores, wanted))
+            found.append(_best(np.arange(start, start + len(self._tail)), self._tail @ query, wanted, excluded))
         if lent is not None:
             found.append(lent.result())
         if not found:
@@ -154,15 +149,14 @@ def _part_best(part: "_PackedRows", query: np.ndarray, wanted: int, excluded: np
         scores, rows = part.top(query, wanted + skipped)
     else:
         scores, rows = part.scores(query), np.arange(part.rows)
-    slots = rows + part.start
-    if skipped:
-        keep = ~excluded[slots]  # type: ignore[index]
-        scores, slots = scores[keep], slots[keep]
-    return _best(slots, scores, wanted)
+    return _best(rows + part.start, scores, wanted, excluded if skipped else None)
 
 
-def _best(slots: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The `n` best-scoring (slots, scores), in no order."""
+def _best(slots: np.ndarray, scores: np.ndarray, n: int, excluded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The `n` best-scoring (slots, scores), in no order, leaving out the slots `excluded` marks."""
+    if excluded is not None:
+        keep = ~excluded[slots]
+        slots, scores = slots[keep], scores[keep]
     if len(slots) > n:
         chosen = np.argpartition(-scores, n - 1)[:n]
         return slots[chosen], scores[chosen]
@@ -172,7 +166,8 @@ def _best(slots: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np
 class _PackedRows:
     """int8 rows (slots start, start + 1, ...) in an onnxruntime session: the query quantized to uint8, one int8
     matrix product, the row scales; then either every score or only the top k. The rows reach onnxruntime as external
-    initializers (copied once, without serializing them into the model)."""
+    initializers, without serializing them into the model; onnxruntime keeps the arrays handed over (and its own
+    prepacked copy) for the session's life, so these two are the part's only int8 rows."""
 
     def __init__(self, columns: np.ndarray, scales: np.ndarray, start: int = 0) -> None:
         import onnxruntime
