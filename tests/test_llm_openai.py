@@ -166,7 +166,7 @@ def test_a_server_dripping_bytes_is_cut_off_at_the_deadline(seeded_dir: Path, em
     with TestClient(create_app(pipeline)) as client:
         started = time.monotonic()
         response = client.post("/v1/ask", json={"question": NCIC_QUESTION})
-    assert response.status_code == 504 and time.monotonic() - started < 3
+    assert response.status_code == 504 and time.monotonic() - started < 6  # the whole drip takes 12 s
 
 
 def test_a_server_that_never_answers_is_cut_off_at_the_deadline(seeded_dir: Path, embedder: CountingEmbedder) -> None:
@@ -184,7 +184,7 @@ def test_a_server_that_never_answers_is_cut_off_at_the_deadline(seeded_dir: Path
     for connection in accepted:
         connection.close()
     assert response.status_code == 504 and response.json()["error"] == "model server timeout"
-    assert elapsed < 3
+    assert elapsed < 6  # without the deadline it waits forever
 
 
 @respx.mock
@@ -257,7 +257,7 @@ def test_a_client_that_disconnects_mid_stream_stops_the_upstream_generation(seed
                 for line in response.iter_lines():
                     if line.startswith("event: delta"):
                         break
-            time.sleep(0.5)
+            time.sleep(1.0)  # time for the server to notice the client left, even on a busy machine
             after_disconnect = len(pulled)
             time.sleep(1.0)
         finally:
