@@ -212,10 +212,10 @@ class ExtractiveAnswerer:
             return False
         if not _numbers_in(question) <= _numbers_in(lowered):
             return False
-        if not states_measure(shape, text):
-            return False
         weights = self.term_weights(question)
         focus = _focus(weights, shape)
+        if not states_measure(shape, text, focus.keys()):
+            return False
         if not focus:
             return True
         credit = _credit(self._equivalents(question, weights, shape), set(terms(text)))
@@ -298,7 +298,7 @@ class ExtractiveAnswerer:
                         fits=fits_kind(_without_numbers(text, numbers), shape.kind, shape.names),
                         about_names=about_names,
                         has_question_numbers=has_numbers,
-                        states_measure=states_measure(shape, text),
+                        states_measure=states_measure(shape, text, focus.keys()),
                         gives_asked_reason=why and gives_reason(text),
                         worded_coverage=worded_coverage,
                         tells_event=own.get(shape.predicate, 0.0) if shape.predicate else 0.0,

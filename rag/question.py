@@ -1,6 +1,7 @@
 """What a question asks for: the kind of answer it expects and the names it is about."""
 
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from dataclasses import dataclass
 from enum import Enum
@@ -50,20 +51,47 @@ _HOW_MUCH_VERB = re.compile(
     r"raise|raises|raised|invest|invests|invested|lose|loses|lost|owe|owes|owed|borrow|borrows|borrowed)\b",
     re.I,
 )
-# "How long…" is answered by a span of time or a distance, "How old…" by an age or a founding date.
-_HOW_LONG_OR_OLD = re.compile(r"\bhow (long|old)\b", re.I)
+# "How long…" is answered by a span of time or a distance, "How old…" by an age or a founding date, "How tall…" by a
+# length ("six steel gates" tells how many, not how tall).
+_HOW_LONG_OR_OLD = re.compile(r"\bhow (long|old|tall|wide|deep)\b", re.I)
+_LENGTHS = "km kilometres kilometers miles metres meters metre meter feet foot ft cm centimetres inches storeys stories floors"
 _SPAN_WORDS = {
-    "long": "year years month months week weeks day days hour hours minute minutes decade decades long km kilometres kilometers miles metres meters",
+    "long": f"year years month months week weeks day days hour hours minute minutes decade decades long {_LENGTHS}",
     "old": "aged age old founded established born history opened built dating",
+    "tall": f"tall high height {_LENGTHS}",
+    "wide": f"wide width across {_LENGTHS}",
+    "deep": f"deep depth {_LENGTHS}",
 }
+# "How much will the barrier cost?", "What is the ticket price?": a sum of money, which a currency states (and "the
+# rate stays at 4.25%, borrowing costs" does not). Not "lose", "raise", "fine", "sales": ice, rates, a share of turnover.
+_ASKS_MONEY = re.compile(
+    r"\bhow much\b(?:\s+[\w’'-]+){0,6}?\s+(?:cost|costs|charge|charges|charged|earn|earns|earned|invest|invests|invested|"
+    r"owe|owes|owed|borrow|borrows|borrowed|pay|pays|paid|spend|spends|spent)\b|\bhow much (?:\w+\s+)?(?:money|cash|funding)\b",
+    re.I,
+)
+_MONEY_MEASURES = frozenset({"price", "cost", "salary", "budget", "investment", "valuation"})
+_CURRENCY_SIGNS = r"[£$€¥₹₩₽₺₪]|\b(?:USD|EUR|GBP|JPY|CNY|RMB|CHF|SEK|NOK|DKK|INR|AUD|CAD|NZD|HKD|SGD|ZAR|BRL|MXN|PLN|KRW)\b"
+_CURRENCY_WORDS = (
+    r"pounds?|pence|sterling|euros?|dollars?|cents?|yen|yuan|renminbi|francs?|kronor|kroner|krona|krone|crowns?|rupees?|rand|"
+    r"pesos?|reais|roubles?|rubles?|lira|shekels?|zloty|zlotys|forints?|baht|ringgit|dirhams?|riyals?|rials?|naira|shillings?|won"
+)
+_SCALE = r"(?:\s*(?:million|billion|trillion|thousand|bn|m|k)\b)?"
+_MONEY = re.compile(
+    rf"(?:{_CURRENCY_SIGNS})\s?\d(?:[\d,.]*\d)?{_SCALE}|\d(?:[\d,.]*\d)?{_SCALE}\s*(?:[A-Z][a-z]+\s+)?"
+    rf"(?:{_CURRENCY_WORDS}|USD|EUR|GBP|JPY|CNY|RMB|CHF|SEK|NOK|DKK|INR|AUD|CAD|NZD|HKD|SGD)\b"
+)
+# "a £310 million tidal barrier": a sum just before the thing it buys states that thing's cost.
+_PRICED_DISTANCE = 3
 _PERCENT_MEASURES = frozenset({"stake", "share", "percentage", "proportion", "percent", "per cent", "rate"})
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.AMOUNT, re.compile(r"\bhow (many|much)\b", re.I)),
     (AnswerKind.NUMBER, re.compile(rf"\bhow (big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
     (AnswerKind.DATE, re.compile(r"\bwhen\b|\b(what|which) (year|month|day|date|time)\b|\bsince when\b", re.I)),
     (AnswerKind.PERSON, re.compile(r"^\s*(who|whom|whose)\b", re.I)),
+    (AnswerKind.NAME, re.compile(r"\b(what|which) (is|was|are|were) the names? of\b", re.I)),
     (AnswerKind.NAME, re.compile(r"\b(which|what) (compan(y|ies)|firms?|persons?|people|brands?|carmakers?|car makers?|automakers?|groups?|organi[sz]ations?|partners?|teams?|part(y|ies)|ministers?|officials?|universit(y|ies)|colleges?|schools?|agenc(y|ies)|banks?|clubs?|institutes?|unions?|councils?|courts?|newspapers?|airlines?|regulators?|charit(y|ies)|retailers?|manufacturers?|insurers?|lenders?|investors?|funds?)\b", re.I)),
-    (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (countr(y|ies)|cit(y|ies)|region|province|state|town|place|plant|factor(y|ies)|market)s?\b", re.I)),
+    (AnswerKind.PLACE, re.compile(r"^\s*where\b|\b(which|what) (countr(y|ies)|cit(y|ies)|region|province|state|town|place|plant|factor(y|ies)|market|river|lake|sea|island|"
+                          r"street|road|county|district|village|airport|stadium|venue)s?\b", re.I)),
 )
 # "What kind of car is…": the noun whose narrower kind the answer names ("a mid-size sedan"), seldom beside it.
 _KINDS_OF = r"(?i:kinds?|types?|sorts?)\s+of"
@@ -109,6 +137,7 @@ _HAS_DATE = re.compile(
 
 
 _CALENDAR = re.compile(rf"{_MONTHS}|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?")
+_CALLED = re.compile(r"\b(called|named|known as|dubbed|titled)\s+\S", re.I)
 _ASKS_REASON = re.compile(r"^\s*why\b|\b(what|which) (caused|led to|prompted|drove)\b|\breasons? (for|behind)\b", re.I)
 _GIVES_REASON = re.compile(
     r"\b(because|due to|owing to|as a result|thanks to|blam(e|ed|es|ing)|citing|cited|driven by|caused by|led to|"
@@ -131,6 +160,7 @@ class QuestionShape:
     kind_of: tuple[str, ...] = ()  # the terms of "car" in "What kind of car…", which the answer need not say
     predicate: str | None = None  # the event or role asked about: "launch" (…launched?), "chair" (Who chairs…?)
     defined: str | None = None  # the name whose nature the question asks ("Nissan N7" in "What kind of car is…")
+    money: bool = False  # a sum of money is asked: only a sentence stating one in a currency answers
 
 
 @lru_cache(maxsize=4096)  # the answerer's ranking, gates and checks each ask a question's shape: made once
@@ -148,8 +178,9 @@ def shape_of(question: str) -> QuestionShape:
     if asked in _GENERIC_MEASURES:
         asked, counted = None, False
     kind_of = _KIND_OF.search(question)
+    money = bool(_ASKS_MONEY.search(question)) or asked in _MONEY_MEASURES
     return QuestionShape(
-        kind, names_in(question), asked, counted, terms(kind_of.group(1)) if kind_of else (), _predicate(question), _defined(question)
+        kind, names_in(question), asked, counted, terms(kind_of.group(1)) if kind_of else (), _predicate(question), _defined(question), money
     )
 
 
@@ -212,10 +243,13 @@ def measure_equivalents(measure: str | None) -> dict[str, float]:
     return {"percent": 1.0} if measure in _PERCENT_MEASURES else {}
 
 
-def states_measure(shape: QuestionShape, text: str) -> bool:
+def states_measure(shape: QuestionShape, text: str, subject: Collection[str] = ()) -> bool:
     """Whether a text names the quantity a question asks for, or states it in other words (a word of its thesaurus
     group: "fans" are a "crowd"); what "how many" counts must stand by a number ("six water-bombing aircraft", "a
-    crowd of 4,100"), not elsewhere in the sentence ("6,500 residents left their homes" counts no homes)."""
+    crowd of 4,100"), not elsewhere in the sentence ("6,500 residents left their homes" counts no homes). A sum of money
+    is stated only by a currency amount, and one just before a `subject` term names its cost ("a £310 million barrier")."""
+    if shape.money and not states_money(text):
+        return False
     if shape.measure is None:
         return True
     if shape.counted:
@@ -223,7 +257,23 @@ def states_measure(shape: QuestionShape, text: str) -> bool:
     text_terms = set(terms(text))
     if any(t in text_terms for t in measure_equivalents(shape.measure)):
         return True
+    if shape.money and _prices(text, subject):
+        return True
     return all(t in text_terms or not text_terms.isdisjoint(related(t)) for t in terms(shape.measure))
+
+
+def states_money(text: str) -> bool:
+    """Whether a text states a sum in a currency: "£310m", "$4.5 billion", "9.6 billion Swedish kronor"."""
+    return bool(_MONEY.search(text))
+
+
+def _prices(text: str, subject: Collection[str]) -> bool:
+    """Whether a sum of money stands just before one of the subject's terms ("£310 million tidal barrier")."""
+    for match in _MONEY.finditer(text):
+        following = words(text[match.end() :])[:_PRICED_DISTANCE]
+        if any(not set(terms(word)).isdisjoint(subject) for word in following):
+            return True
+    return False
 
 
 def _counts(noun: str, text: str) -> bool:
@@ -286,8 +336,8 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
         return bool(_HAS_DATE.search(sentence))
     if kind is AnswerKind.PLACE:
         return bool(_PLACE_LOOSE.search(sentence)) or bool(_new_names(sentence, question_names))
-    if kind is AnswerKind.NAME:
-        return bool(_new_names(sentence, question_names))
+    if kind is AnswerKind.NAME:  # "the drug, called velmitumab": a name may be written in lower case
+        return bool(_new_names(sentence, question_names)) or bool(_CALLED.search(sentence))
     if kind is AnswerKind.PERSON:  # "Who founded it?" is not answered by "founded in Leeds"
         return bool(_new_names(_AFTER_PLACE_WORD.sub(" ", sentence), question_names))
     return True

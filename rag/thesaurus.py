@@ -58,7 +58,9 @@ pay -> fund finance sponsor
 appeal challenge contest
 hire recruit employ
 sack fire dismiss
-quit resign
+quit resign leave depart
+leave -> step
+replace succeed
 cancel scrap
 delay postpone
 deal agreement contract pact

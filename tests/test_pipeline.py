@@ -462,3 +462,31 @@ def test_who_questions_are_answered_by_the_sentence_with_the_role_or_deed_asked_
     given(pipeline, "buses", "Bus firm names new finance director", (  # "director" common, "gallery" rare
         "Kestrel Buses has appointed Mira Shah as its finance director. The operations director, Tom Vale, will retire in May."))
     assert "Achebe" in pipeline.ask("Who is the gallery's director?").answer  # not the sentence richest in "gallery"
+
+
+def test_a_sum_of_money_is_answered_only_by_a_currency_amount(pipeline: Pipeline) -> None:
+    given(pipeline, "barrier", "Kelby approves flood barrier", (
+        "Kelby council has approved a £310 million tidal barrier on the River Wenn, after floods in 2024 forced 4,000 "
+        "people from their homes. The barrier will have six steel gates that can be closed within 40 minutes. "
+        "The council loan for the scheme carries interest at 4.25 per cent, which keeps its borrowing costs low. "
+        "About 350 construction jobs will be created while the barrier is built."))
+    cost = pipeline.ask("How much will the flood barrier cost?")  # "a £310 million barrier" states what it costs
+    assert not cost.refused and "£310 million" in cost.answer
+    assert pipeline.ask("How much will the steel gates cost?").refused  # "4.25 per cent … borrowing costs" is no sum
+    assert pipeline.ask("How tall will the barrier's gates be?").refused  # six gates, 40 minutes: no height
+    river = pipeline.ask("Which river will the barrier be built on?")  # a place, so a name: not "while it is built"
+    assert not river.refused and "River Wenn" in river.answer
+
+
+def test_the_name_of_something_needs_a_name_and_news_verbs_of_succession(pipeline: Pipeline) -> None:
+    given(pipeline, "villa", "Villa dig ends", (
+        "A wealthy family farmed the land around the villa for three centuries, archaeologists believe. "
+        "The family kept sheep and grew barley on the hills."))
+    given(pipeline, "drug", "Migraine drug trial", "Patients given the new drug, called velmitumab, had fewer migraines than those given a placebo.")
+    given(pipeline, "orchestra", "Orchestra names director", (
+        "The conductor Lucía Ferrand will take up the post in 2027, succeeding Henrik Aalto, who is stepping down after 14 years."))
+    assert pipeline.ask("What was the name of the family who owned the villa?").refused
+    drug = pipeline.ask("What is the name of the new drug?")  # a name written in lower case, after "called"
+    assert not drug.refused and "velmitumab" in drug.answer
+    replaced = pipeline.ask("Who is Ferrand replacing?")  # news says "succeeding"
+    assert not replaced.refused and "Henrik Aalto" in replaced.answer
