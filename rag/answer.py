@@ -5,7 +5,17 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.conversation import Turn, carry_context
-from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, measure_equivalents, shape_of, states_measure
+from rag.question import (
+    QuestionShape,
+    asks_reason,
+    defines,
+    fits_kind,
+    gives_reason,
+    measure_equivalents,
+    same_figure_kind,
+    shape_of,
+    states_measure,
+)
 from rag.local_index import LocalIndex
 from rag.terms import content_words, terms
 from rag.thesaurus import related
@@ -149,7 +159,7 @@ class ExtractiveAnswerer:
         weights = replace(self._weights, reason=0.0)
         strict = self.tuned(weights, self._min_similarity, max(self._min_coverage, _CORRECTION_MIN_COVERAGE))
         alternative = strict.choose(without, strict.candidates(without, passages))
-        if alternative.refused or not all(_numbers_in(c.quote) for c in alternative.citations):
+        if alternative.refused or not all(_numbers_in(c.quote) and same_figure_kind(question, c.quote) for c in alternative.citations):
             return None
         return replace(alternative, answer=f"{PREMISE_CORRECTION} {alternative.answer}")
 

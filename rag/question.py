@@ -53,7 +53,7 @@ _HOW_MUCH_VERB = re.compile(
 )
 # "How long…" is answered by a span of time or a distance, "How old…" by an age or a founding date, "How tall…" by a
 # length ("six steel gates" tells how many, not how tall).
-_HOW_LONG_OR_OLD = re.compile(r"\bhow (long|old|tall|wide|deep)\b", re.I)
+_HOW_LONG_OR_OLD = re.compile(r"\bhow (long|old|tall|wide|deep|far)\b(?!.*\b(?:rise|rose|risen|fall|fell|fallen|drop|dropped|climb|climbed|grow|grew|grown|shrink|shrank|decline|declined|go|went|gone)\b)", re.I)
 _LENGTHS = "km kilometres kilometers miles metres meters metre meter feet foot ft cm centimetres inches storeys stories floors"
 _SPAN_WORDS = {
     "long": f"year years month months week weeks day days hour hours minute minutes decade decades long {_LENGTHS}",
@@ -61,6 +61,7 @@ _SPAN_WORDS = {
     "tall": f"tall high height {_LENGTHS}",
     "wide": f"wide width across {_LENGTHS}",
     "deep": f"deep depth {_LENGTHS}",
+    "far": f"far away distance off {_LENGTHS}",
 }
 # "How much will the barrier cost?", "What is the ticket price?": a sum of money, which a currency states (and "the
 # rate stays at 4.25%, borrowing costs" does not). Not "lose", "raise", "fine", "sales": ice, rates, a share of turnover.
@@ -69,6 +70,7 @@ _ASKS_MONEY = re.compile(
     r"owe|owes|owed|borrow|borrows|borrowed|pay|pays|paid|spend|spends|spent)\b|\bhow much (?:\w+\s+)?(?:money|cash|funding)\b",
     re.I,
 )
+_AFTER_HEAD = frozenset("of for to in at on per paid did does do is was are were will would has have had be".split() + [""])
 _MONEY_MEASURES = frozenset({"price", "cost", "salary", "budget", "investment", "valuation"})
 _CURRENCY_SIGNS = r"[£$€¥₹₩₽₺₪]|\b(?:USD|EUR|GBP|JPY|CNY|RMB|CHF|SEK|NOK|DKK|INR|AUD|CAD|NZD|HKD|SGD|ZAR|BRL|MXN|PLN|KRW)\b"
 _CURRENCY_WORDS = (
@@ -82,6 +84,13 @@ _MONEY = re.compile(
 )
 # "a £310 million tidal barrier": a sum just before the thing it buys states that thing's cost.
 _PRICED_DISTANCE = 3
+_NUMBER_WORDS_SMALL = r"one|two|three|four|five|six|seven|eight|nine|ten"
+# "one in three passengers", "two-thirds of members", "half of all staff": a share without a percent sign.
+_RATIO = re.compile(
+    rf"\b(?:{_NUMBER_WORDS_SMALL}|\d+)\s+(?:in|out of)\s+(?:{_NUMBER_WORDS_SMALL}|\d+)\b|"
+    r"\b(?:a|one|two)[\s-]+(?:half|third|thirds|quarter|quarters|fifth|fifths)\b|\bhalf of\b|\bthree[\s-]quarters\b",
+    re.I,
+)
 _PERCENT_MEASURES = frozenset({"stake", "share", "percentage", "proportion", "percent", "per cent", "rate"})
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.AMOUNT, re.compile(r"\bhow (many|much)\b", re.I)),
@@ -145,7 +154,10 @@ _GIVES_REASON = re.compile(
     re.I,
 )
 # A capitalized word right after these is a place (or a date), not who did something.
-_AFTER_PLACE_WORD = re.compile(r"\b(in|near|across|outside|inside|throughout|around)\s+(the\s+)?([A-Z][\w’'-]*\s*)+")
+_AFTER_PLACE_WORD = re.compile(
+    r"\b(?:(?:in|near|across|outside|inside|throughout|around)\s+(?:the\s+)?|(?:village|town|city|county|region|district|province|island|port)\s+of\s+)"
+    r"(?:[A-Z][\w’'-]*\s*)+"
+)
 _PLACE_LOOSE = re.compile(r"\b(next door|nearby|abroad|overseas|locally|here|there)\b")
 
 
@@ -178,10 +190,17 @@ def shape_of(question: str) -> QuestionShape:
     if asked in _GENERIC_MEASURES:
         asked, counted = None, False
     kind_of = _KIND_OF.search(question)
-    money = bool(_ASKS_MONEY.search(question)) or asked in _MONEY_MEASURES
+    money = bool(_ASKS_MONEY.search(question)) or (asked in _MONEY_MEASURES and bool(measure) and _heads(question, measure.end(1)))
     return QuestionShape(
         kind, names_in(question), asked, counted, terms(kind_of.group(1)) if kind_of else (), _predicate(question), _defined(question), money
     )
+
+
+def _heads(question: str, end: int) -> bool:
+    """Whether the measure noun ending here heads its phrase ("the ticket price?", "the price of") rather than
+    qualifying a next noun ("the retail price inflation figure")."""
+    following = question[end:].split()
+    return not following or following[0].lower().strip("?,.") in _AFTER_HEAD or following[0].startswith("?")
 
 
 def _defined(question: str) -> str | None:
@@ -257,6 +276,8 @@ def states_measure(shape: QuestionShape, text: str, subject: Collection[str] = (
     text_terms = set(terms(text))
     if any(t in text_terms for t in measure_equivalents(shape.measure)):
         return True
+    if shape.measure in _PERCENT_MEASURES and _RATIO.search(text):
+        return True
     if shape.money and _prices(text, subject):
         return True
     return all(t in text_terms or not text_terms.isdisjoint(related(t)) for t in terms(shape.measure))
@@ -265,6 +286,19 @@ def states_measure(shape: QuestionShape, text: str, subject: Collection[str] = (
 def states_money(text: str) -> bool:
     """Whether a text states a sum in a currency: "£310m", "$4.5 billion", "9.6 billion Swedish kronor"."""
     return bool(_MONEY.search(text))
+
+
+_PERCENT = re.compile(r"\d\s*%|\d\s*(?:per ?cent|percent|percentage points?)\b", re.I)
+
+
+def same_figure_kind(premise: str, text: str) -> bool:
+    """Whether a text states a figure of the kind a question's premise gives: a sum of money for "cost £3 billion", a
+    percentage for "a 60% stake" (a premise's wrong sum is not corrected by a year or a count)."""
+    if states_money(premise):
+        return states_money(text)
+    if _PERCENT.search(premise):
+        return bool(_PERCENT.search(text))
+    return True
 
 
 def _prices(text: str, subject: Collection[str]) -> bool:

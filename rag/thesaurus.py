@@ -78,6 +78,7 @@ doctor physician
 hospital clinic
 visitor tourist
 win victory beat
+lend loan borrow
 plane aircraft airliner jet
 ship vessel boat
 lorry truck

@@ -490,3 +490,38 @@ def test_the_name_of_something_needs_a_name_and_news_verbs_of_succession(pipelin
     assert not drug.refused and "velmitumab" in drug.answer
     replaced = pipeline.ask("Who is Ferrand replacing?")  # news says "succeeding"
     assert not replaced.refused and "Henrik Aalto" in replaced.answer
+
+
+def test_distances_shares_as_ratios_loans_who_is_not_a_village_and_a_sum_is_not_corrected_by_a_year(pipeline: Pipeline) -> None:
+    # four short articles together (their words' rarity as in a real corpus); each question below went wrong without
+    # its rule: the 2031 sentence for the distance, 8% for the share, a refusal for the loan, the village for who won,
+    # and "The articles say otherwise: … delayed to 2031" for a wrong sum
+    given(pipeline, "wind", "Wind farm delayed", (
+        "The developer of the Eastmere offshore wind farm has delayed its completion by two years to 2031. "
+        "Brackwater Energy is building the project 40 kilometres off the Norfolk coast. "
+        "When finished, the wind farm's 92 turbines will power about 1.2 million homes. "
+        "The company has secured a new loan from a group of five banks."))
+    given(pipeline, "fares", "Rail fares to rise", (
+        "Regulated rail fares in Wales will rise by 4.6% from 1 March. "
+        "Transport Focus said one in three passengers in Wales thought their ticket was poor value for money. "
+        "Transport for Wales carried 31 million passengers last year, up 8% on the year before."))
+    given(pipeline, "bread", "Village baker wins award", (
+        "A baker from the village of Little Hanley has won the National Bread Awards with a sourdough loaf. "
+        "Grace Okonjo, 34, beat 640 entries from across the country to take the title."))
+    given(pipeline, "cost", "Wind farm cost", (
+        "The developer of the Westmere offshore wind farm has delayed its completion by two years to 2031, blaming higher "
+        "prices for turbines and cables. Calder Energy, which is building the project off the Suffolk coast, said the "
+        "cost had risen to £4.8 billion from an earlier estimate of £3.6 billion."))
+    far = pipeline.ask("How far off the coast is the Eastmere wind farm?")
+    assert not far.refused and "40 kilometres" in far.answer
+    share = pipeline.ask("What share of passengers think their ticket is poor value?")
+    assert not share.refused and "one in three" in share.answer
+    banks = pipeline.ask("How many banks lent Brackwater money?")
+    assert not banks.refused and "five banks" in banks.answer
+    winner = pipeline.ask("Who won the National Bread Awards?")
+    assert not winner.refused and "Grace Okonjo" in winner.answer
+    wrong_sum = pipeline.ask("Why did the Westmere wind farm's cost fall to £3 billion?")
+    assert "2031" not in wrong_sum.answer
+    assert wrong_sum.refused or (PREMISE_CORRECTION in wrong_sum.answer and "£4.8 billion" in wrong_sum.answer)
+    assert shape_of("What was July's retail price inflation figure?").money is False  # "price" qualifies "figure"
+    assert shape_of("What is the price of a ticket?").money and shape_of("How much will the gates cost?").money
