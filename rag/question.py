@@ -146,6 +146,15 @@ _HAS_DATE = re.compile(
 
 
 _CALENDAR = re.compile(rf"{_MONTHS}|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?")
+# Nationality and regional adjectives: capitalized, but they say where from, not who or which.
+_DEMONYMS = frozenset(
+    "american british english scottish welsh irish french german dutch belgian swiss austrian italian spanish portuguese "
+    "swedish norwegian danish finnish icelandic polish czech slovak hungarian romanian bulgarian greek turkish russian "
+    "ukrainian chinese japanese korean indian pakistani bangladeshi vietnamese thai indonesian malaysian filipino "
+    "australian canadian mexican brazilian argentine argentinian chilean colombian peruvian egyptian nigerian kenyan "
+    "ethiopian ghanaian israeli iranian iraqi saudi emirati qatari syrian lebanese european african asian arab latin "
+    "scandinavian nordic baltic balkan".split()
+)
 _CALLED = re.compile(r"\b(called|named|known as|dubbed|titled)\s+\S", re.I)
 _ASKS_REASON = re.compile(r"^\s*why\b|\b(what|which) (caused|led to|prompted|drove)\b|\breasons? (for|behind)\b", re.I)
 _GIVES_REASON = re.compile(
@@ -313,7 +322,10 @@ def _prices(text: str, subject: Collection[str]) -> bool:
 def _counts(noun: str, text: str) -> bool:
     wanted = {stem for t in terms(noun) for stem in (t, *related(t))}
     tokens = words(text)
-    numbers = [i for i, token in enumerate(tokens) if token[0].isdigit() or _NUMBER_WORD.fullmatch(token)]
+    numbers = [
+        i for i, token in enumerate(tokens)
+        if (token[0].isdigit() or _NUMBER_WORD.fullmatch(token)) and tokens[i + 1 : i + 2] != ["percent"]  # "58% of patients" counts none
+    ]
     nouns = [i for i, token in enumerate(tokens) if not wanted.isdisjoint(terms(token))]
     return any(abs(i - j) <= _COUNT_DISTANCE and not _counts_another(tokens, i, j, wanted) for i in numbers for j in nouns)
 
@@ -332,6 +344,11 @@ def _plural(token: str) -> bool:
 def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
     """The sentence's names the question does not give, months and weekdays aside."""
     return [name for name in names_in(sentence) if name not in question_names and not _CALENDAR.fullmatch(name)]
+
+
+def _own_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
+    """The new names that can name who or which: "the Swedish retailer" names no one."""
+    return [name for name in _new_names(sentence, question_names) if name not in _DEMONYMS]
 
 
 def names_as_written(text: str) -> list[str]:
@@ -371,7 +388,7 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
     if kind is AnswerKind.PLACE:
         return bool(_PLACE_LOOSE.search(sentence)) or bool(_new_names(sentence, question_names))
     if kind is AnswerKind.NAME:  # "the drug, called velmitumab": a name may be written in lower case
-        return bool(_new_names(sentence, question_names)) or bool(_CALLED.search(sentence))
+        return bool(_own_names(sentence, question_names)) or bool(_CALLED.search(sentence))
     if kind is AnswerKind.PERSON:  # "Who founded it?" is not answered by "founded in Leeds"
-        return bool(_new_names(_AFTER_PLACE_WORD.sub(" ", sentence), question_names))
+        return bool(_own_names(_AFTER_PLACE_WORD.sub(" ", sentence), question_names))
     return True

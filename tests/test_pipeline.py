@@ -15,6 +15,8 @@ from rag.thesaurus import related
 from rag.types import Filters
 from tests.conftest import BAKERY, NCIC_QUESTION, SEEDS, CountingEmbedder
 
+SEALED = Path(__file__).resolve().parents[1] / "eval" / "datasets" / "sealed" / "articles"
+
 
 def given(pipeline: Pipeline, id: str, title: str, text: str) -> None:
     """Ingest one short article written for a test."""
@@ -525,3 +527,13 @@ def test_distances_shares_as_ratios_loans_who_is_not_a_village_and_a_sum_is_not_
     assert wrong_sum.refused or (PREMISE_CORRECTION in wrong_sum.answer and "£4.8 billion" in wrong_sum.answer)
     assert shape_of("What was July's retail price inflation figure?").money is False  # "price" qualifies "figure"
     assert shape_of("What is the price of a ticket?").money and shape_of("How much will the gates cost?").money
+
+
+def test_a_percentage_counts_nobody_and_a_nationality_names_nobody(pipeline: Pipeline) -> None:
+    given(pipeline, "waits", "Emergency waits worsen", (
+        "Only 58% of patients at St Anne's Hospital were seen within four hours in October, against a target of 78%. "
+        "More than 2,300 people waited over 12 hours."))
+    pipeline.ingest_paths([SEALED / "data-breach.txt"])  # "Fennix, the Swedish online electronics retailer, said…"
+    assert pipeline.ask("How many patients died while waiting at St Anne's Hospital?").refused  # 58% counts none
+    assert "2,300" in pipeline.ask("How many people waited over 12 hours?").answer
+    assert pipeline.ask("Which group carried out the Fennix hack?").refused  # "the Swedish retailer" names no group
