@@ -5,17 +5,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.conversation import Turn, carry_context
-from rag.question import (
-    QuestionShape,
-    asks_reason,
-    defines,
-    fits_kind,
-    gives_reason,
-    measure_equivalents,
-    same_figure_kind,
-    shape_of,
-    states_measure,
-)
+from rag.quantity import measure_equivalents, same_figure_kind, states_measure
+from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, shape_of
 from rag.local_index import LocalIndex
 from rag.terms import content_words, terms
 from rag.thesaurus import related

@@ -1,13 +1,11 @@
 """What a question asks for: the kind of answer it expects and the names it is about."""
 
 import re
-from collections.abc import Collection
 from functools import lru_cache
 from dataclasses import dataclass
 from enum import Enum
 
-from rag.terms import STOP_WORDS, terms, words
-from rag.thesaurus import related
+from rag.terms import STOP_WORDS, terms
 
 
 class AnswerKind(Enum):
@@ -51,18 +49,13 @@ _HOW_MUCH_VERB = re.compile(
     r"raise|raises|raised|invest|invests|invested|lose|loses|lost|owe|owes|owed|borrow|borrows|borrowed)\b",
     re.I,
 )
-# "How long…" is answered by a span of time or a distance, "How old…" by an age or a founding date, "How tall…" by a
-# length ("six steel gates" tells how many, not how tall).
-_HOW_LONG_OR_OLD = re.compile(r"\bhow (long|old|tall|wide|deep|far)\b(?!.*\b(?:rise|rose|risen|fall|fell|fallen|drop|dropped|climb|climbed|grow|grew|grown|shrink|shrank|decline|declined|go|went|gone)\b)", re.I)
-_LENGTHS = "km kilometres kilometers miles metres meters metre meter feet foot ft cm centimetres inches storeys stories floors"
-_SPAN_WORDS = {
-    "long": f"year years month months week weeks day days hour hours minute minutes decade decades long {_LENGTHS}",
-    "old": "aged age old founded established born history opened built dating",
-    "tall": f"tall high height {_LENGTHS}",
-    "wide": f"wide width across {_LENGTHS}",
-    "deep": f"deep depth {_LENGTHS}",
-    "far": f"far away distance off {_LENGTHS}",
-}
+# "How long…" is answered by a span of time or a distance, "How old…" by an age or a founding date, "How tall…" and
+# "How far…" by a length ("six steel gates" tells how many, not how tall); "how far did shares fall" asks a figure.
+_HOW_SPAN = re.compile(
+    r"\bhow (long|old|tall|wide|deep|far)\b"
+    r"(?!.*\b(?:rise|rose|risen|fall|fell|fallen|drop|dropped|climb|climbed|grow|grew|grown|shrink|shrank|decline|declined|go|went|gone)\b)",
+    re.I,
+)
 # "How much will the barrier cost?", "What is the ticket price?": a sum of money, which a currency states (and "the
 # rate stays at 4.25%, borrowing costs" does not). Not "lose", "raise", "fine", "sales": ice, rates, a share of turnover.
 _ASKS_MONEY = re.compile(
@@ -72,26 +65,6 @@ _ASKS_MONEY = re.compile(
 )
 _AFTER_HEAD = frozenset("of for to in at on per paid did does do is was are were will would has have had be".split() + [""])
 _MONEY_MEASURES = frozenset({"price", "cost", "salary", "budget", "investment", "valuation"})
-_CURRENCY_SIGNS = r"[£$€¥₹₩₽₺₪]|\b(?:USD|EUR|GBP|JPY|CNY|RMB|CHF|SEK|NOK|DKK|INR|AUD|CAD|NZD|HKD|SGD|ZAR|BRL|MXN|PLN|KRW)\b"
-_CURRENCY_WORDS = (
-    r"pounds?|pence|sterling|euros?|dollars?|cents?|yen|yuan|renminbi|francs?|kronor|kroner|krona|krone|crowns?|rupees?|rand|"
-    r"pesos?|reais|roubles?|rubles?|lira|shekels?|zloty|zlotys|forints?|baht|ringgit|dirhams?|riyals?|rials?|naira|shillings?|won"
-)
-_SCALE = r"(?:\s*(?:million|billion|trillion|thousand|bn|m|k)\b)?"
-_MONEY = re.compile(
-    rf"(?:{_CURRENCY_SIGNS})\s?\d(?:[\d,.]*\d)?{_SCALE}|\d(?:[\d,.]*\d)?{_SCALE}\s*(?:[A-Z][a-z]+\s+)?"
-    rf"(?:{_CURRENCY_WORDS}|USD|EUR|GBP|JPY|CNY|RMB|CHF|SEK|NOK|DKK|INR|AUD|CAD|NZD|HKD|SGD)\b"
-)
-# "a £310 million tidal barrier": a sum just before the thing it buys states that thing's cost.
-_PRICED_DISTANCE = 3
-_NUMBER_WORDS_SMALL = r"one|two|three|four|five|six|seven|eight|nine|ten"
-# "one in three passengers", "two-thirds of members", "half of all staff": a share without a percent sign.
-_RATIO = re.compile(
-    rf"\b(?:{_NUMBER_WORDS_SMALL}|\d+)\s+(?:in|out of)\s+(?:{_NUMBER_WORDS_SMALL}|\d+)\b|"
-    r"\b(?:a|one|two)[\s-]+(?:half|third|thirds|quarter|quarters|fifth|fifths)\b|\bhalf of\b|\bthree[\s-]quarters\b",
-    re.I,
-)
-_PERCENT_MEASURES = frozenset({"stake", "share", "percentage", "proportion", "percent", "per cent", "rate"})
 _KIND_PATTERNS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (AnswerKind.AMOUNT, re.compile(r"\bhow (many|much)\b", re.I)),
     (AnswerKind.NUMBER, re.compile(rf"\bhow (big|large|long|far|old|tall|high)\b|\b(what|which)\s+(\w+\s+)?({_NUMBER_NOUNS})\b", re.I)),
@@ -130,11 +103,8 @@ _DEFINITION = re.compile(
 )
 _QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "is", "are", "does", "do", "did", "can", "will", "was", "were", "has", "have", "tell", "and", "but", "so", "i"}
 _NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'&.-]*[\w]|(?<![\w’'])[A-Z](?![\w])")
-_NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|quarter"
-_NUMBER_WORD = re.compile(_NUMBER_WORDS)
-_COUNT_DISTANCE = 3  # words from the number to what it counts: "six water-bombing aircraft", "crowd of 4,100"
-_NOT_PLURALS = frozenset("this thus plus less news series always perhaps sometimes towards afterwards besides whereas across various".split())
-_HAS_NUMBER = re.compile(rf"(?<![^\W\d_])\d|\b({_NUMBER_WORDS})\b", re.I)
+NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|quarter"
+_HAS_NUMBER = re.compile(rf"(?<![^\W\d_])\d|\b({NUMBER_WORDS})\b", re.I)
 _YEAR = re.compile(r"(?<![\d,.£$€])\b(1[89]\d\d|20\d\d)\b(?!\s*%|[\d,.]\d)")
 _MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 _HAS_DATE = re.compile(
@@ -209,7 +179,7 @@ def _heads(question: str, end: int) -> bool:
     """Whether the measure noun ending here heads its phrase ("the ticket price?", "the price of") rather than
     qualifying a next noun ("the retail price inflation figure")."""
     following = question[end:].split()
-    return not following or following[0].lower().strip("?,.") in _AFTER_HEAD or following[0].startswith("?")
+    return not following or following[0].lower().strip("?,.") in _AFTER_HEAD
 
 
 def _defined(question: str) -> str | None:
@@ -250,7 +220,7 @@ def _asked_quantity(question: str) -> tuple[str | None, bool]:
     verb = _HOW_MUCH_VERB.search(question)
     if verb:
         return verb.group(1).lower(), False
-    span = _HOW_LONG_OR_OLD.search(question)
+    span = _HOW_SPAN.search(question)
     return (span.group(1).lower(), False) if span else (None, False)
 
 
@@ -262,83 +232,6 @@ def asks_reason(question: str) -> bool:
 def gives_reason(sentence: str) -> bool:
     """Whether a sentence states a cause or purpose ("blamed…", "due to…", "…, as lines diverted ships")."""
     return bool(_GIVES_REASON.search(sentence))
-
-
-def measure_equivalents(measure: str | None) -> dict[str, float]:
-    """Index terms that state the asked quantity in other words: a stake or share is given as a percentage."""
-    if measure in _SPAN_WORDS:
-        return dict.fromkeys(terms(_SPAN_WORDS[measure]), 1.0)
-    return {"percent": 1.0} if measure in _PERCENT_MEASURES else {}
-
-
-def states_measure(shape: QuestionShape, text: str, subject: Collection[str] = ()) -> bool:
-    """Whether a text names the quantity a question asks for, or states it in other words (a word of its thesaurus
-    group: "fans" are a "crowd"); what "how many" counts must stand by a number ("six water-bombing aircraft", "a
-    crowd of 4,100"), not elsewhere in the sentence ("6,500 residents left their homes" counts no homes). A sum of money
-    is stated only by a currency amount, and one just before a `subject` term names its cost ("a £310 million barrier")."""
-    if shape.money and not states_money(text):
-        return False
-    if shape.measure is None:
-        return True
-    if shape.counted:
-        return _counts(shape.measure, text)
-    text_terms = set(terms(text))
-    if any(t in text_terms for t in measure_equivalents(shape.measure)):
-        return True
-    if shape.measure in _PERCENT_MEASURES and _RATIO.search(text):
-        return True
-    if shape.money and _prices(text, subject):
-        return True
-    return all(t in text_terms or not text_terms.isdisjoint(related(t)) for t in terms(shape.measure))
-
-
-def states_money(text: str) -> bool:
-    """Whether a text states a sum in a currency: "£310m", "$4.5 billion", "9.6 billion Swedish kronor"."""
-    return bool(_MONEY.search(text))
-
-
-_PERCENT = re.compile(r"\d\s*%|\d\s*(?:per ?cent|percent|percentage points?)\b", re.I)
-
-
-def same_figure_kind(premise: str, text: str) -> bool:
-    """Whether a text states a figure of the kind a question's premise gives: a sum of money for "cost £3 billion", a
-    percentage for "a 60% stake" (a premise's wrong sum is not corrected by a year or a count)."""
-    if states_money(premise):
-        return states_money(text)
-    if _PERCENT.search(premise):
-        return bool(_PERCENT.search(text))
-    return True
-
-
-def _prices(text: str, subject: Collection[str]) -> bool:
-    """Whether a sum of money stands just before one of the subject's terms ("£310 million tidal barrier")."""
-    for match in _MONEY.finditer(text):
-        following = words(text[match.end() :])[:_PRICED_DISTANCE]
-        if any(not set(terms(word)).isdisjoint(subject) for word in following):
-            return True
-    return False
-
-
-def _counts(noun: str, text: str) -> bool:
-    wanted = {stem for t in terms(noun) for stem in (t, *related(t))}
-    tokens = words(text)
-    numbers = [
-        i for i, token in enumerate(tokens)
-        if (token[0].isdigit() or _NUMBER_WORD.fullmatch(token)) and tokens[i + 1 : i + 2] != ["percent"]  # "58% of patients" counts none
-    ]
-    nouns = [i for i, token in enumerate(tokens) if not wanted.isdisjoint(terms(token))]
-    return any(abs(i - j) <= _COUNT_DISTANCE and not _counts_another(tokens, i, j, wanted) for i in numbers for j in nouns)
-
-
-def _counts_another(tokens: list[str], number: int, noun: int, wanted: set[str]) -> bool:
-    """Whether the number counts another plural noun, one just after it or between it and ours: in "Patients at
-    Moorfield's two main hospitals", two counts hospitals, not patients."""
-    following = tokens[number + 1 : noun] if noun > number else tokens[number + 1 : number + 3]
-    return any(_plural(token) and wanted.isdisjoint(terms(token)) for token in following)
-
-
-def _plural(token: str) -> bool:
-    return len(token) > 3 and token.isalpha() and token.endswith("s") and not token.endswith("ss") and token not in _NOT_PLURALS
 
 
 def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
