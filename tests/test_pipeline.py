@@ -9,6 +9,7 @@ from rag.embed import Embedder
 from rag.errors import EmptyIndex, IndexMismatch, InvalidInput, NotFound
 from rag.answer import PREMISE_CORRECTION
 from rag.pipeline import Pipeline, build
+from rag.quantity import same_figure_kind
 from rag.question import shape_of
 from rag.store import ChunkStore, DocumentWrite, open_persistent_client
 from rag.thesaurus import related
@@ -525,6 +526,8 @@ def test_distances_shares_as_ratios_loans_who_is_not_a_village_and_a_sum_is_not_
     wrong_sum = pipeline.ask("Why did the Westmere wind farm's cost fall to £3 billion?")
     assert "2031" not in wrong_sum.answer
     assert wrong_sum.refused or (PREMISE_CORRECTION in wrong_sum.answer and "£4.8 billion" in wrong_sum.answer)
+    assert same_figure_kind("Why did 60% of members back it?", "Members backed it by 87 per cent.")  # a share for a share
+    assert not same_figure_kind("Why did 60% of members back it?", "The strike starts on 14 October 2027.")
     assert shape_of("What was July's retail price inflation figure?").money is False  # "price" qualifies "figure"
     assert shape_of("What is the price of a ticket?").money and shape_of("How much will the gates cost?").money
 
