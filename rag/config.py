@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     answerer: Literal["extractive", "local", "openai"] = Field(
         "extractive",
         description="Who writes answers: sentences taken verbatim (the default: level with or ahead of the local 0.5B model "
-        "on the 8 eval sets used in tuning, behind it on the 2 cold ones, and 300x faster), the embedded local LLM, or an "
+        "on 8 of 10 eval sets, behind it on the 2 written last, and 300x faster), the embedded local LLM, or an "
         "OpenAI-compatible server.",
     )
     local_model: Path | None = Field(
