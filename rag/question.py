@@ -51,11 +51,9 @@ _HOW_MUCH_VERB = re.compile(
 )
 # "How long…" is answered by a span of time or a distance, "How old…" by an age or a founding date, "How tall…" and
 # "How far…" by a length ("six steel gates" tells how many, not how tall); "how far did shares fall" asks a figure.
-_HOW_SPAN = re.compile(
-    r"\bhow (long|old|tall|wide|deep|far)\b"
-    r"(?!.*\b(?:rise|rose|risen|fall|fell|fallen|drop|dropped|climb|climbed|grow|grew|grown|shrink|shrank|decline|declined|go|went|gone)\b)",
-    re.I,
-)
+_HOW_SPAN = re.compile(r"\bhow (long|old|tall|wide|deep|far)\b", re.I)
+# Index stems of movement (the stemmer takes "fell", "rose", "went" to their base): after these "how far" asks a figure.
+_MOVES = frozenset(terms("rise fall drop climb grow shrink decline go"))
 # "How much will the barrier cost?", "What is the ticket price?": a sum of money, which a currency states (and "the
 # rate stays at 4.25%, borrowing costs" does not). Not "lose", "raise", "fine", "sales": ice, rates, a share of turnover.
 _ASKS_MONEY = re.compile(
@@ -221,7 +219,9 @@ def _asked_quantity(question: str) -> tuple[str | None, bool]:
     if verb:
         return verb.group(1).lower(), False
     span = _HOW_SPAN.search(question)
-    return (span.group(1).lower(), False) if span else (None, False)
+    if span is None or not _MOVES.isdisjoint(terms(question[span.end() :])):
+        return None, False
+    return span.group(1).lower(), False
 
 
 def asks_reason(question: str) -> bool:

@@ -493,6 +493,8 @@ def test_the_name_of_something_needs_a_name_and_news_verbs_of_succession(pipelin
     assert not drug.refused and "velmitumab" in drug.answer
     replaced = pipeline.ask("Who is Ferrand replacing?")  # news says "succeeding"
     assert not replaced.refused and "Henrik Aalto" in replaced.answer
+    leaving = pipeline.ask("Why is Henrik Aalto leaving after 20 years?")  # "stepping down after 14 years"
+    assert PREMISE_CORRECTION in leaving.answer and "14 years" in leaving.answer
 
 
 def test_distances_shares_as_ratios_loans_who_is_not_a_village_and_a_sum_is_not_corrected_by_a_year(pipeline: Pipeline) -> None:
@@ -528,6 +530,7 @@ def test_distances_shares_as_ratios_loans_who_is_not_a_village_and_a_sum_is_not_
     assert wrong_sum.refused or (PREMISE_CORRECTION in wrong_sum.answer and "£4.8 billion" in wrong_sum.answer)
     assert same_figure_kind("Why did 60% of members back it?", "Members backed it by 87 per cent.")  # a share for a share
     assert not same_figure_kind("Why did 60% of members back it?", "The strike starts on 14 October 2027.")
+    assert shape_of("How far have Fennix shares fallen?").measure is None  # a fall's size is a figure, not a distance
     assert shape_of("What was July's retail price inflation figure?").money is False  # "price" qualifies "figure"
     assert shape_of("What is the price of a ticket?").money and shape_of("How much will the gates cost?").money
 
