@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from eval.baseline import load_baseline, regressions
-from eval.dataset import load_dataset
+from eval.dataset import load_dataset, with_lead_in
 from eval.html import render_html
 from eval.judge import OpenAIJudge, judge_all
 from eval.metrics import summarize
@@ -33,9 +33,12 @@ def run_eval(
     judge: OpenAIJudge | None = None,
     progress_console: Console,
     pass_marks: dict[str, float] | None = None,
+    lead_in: str | None = None,
 ) -> int:
     """Evaluate and report; 0 when every threshold is met, 1 otherwise."""
     questions = load_dataset(dataset or DEFAULT_DATASET, split)
+    if lead_in:
+        questions = with_lead_in(questions, lead_in)
     baseline = load_baseline(baseline_path) if baseline_path else None
     answerer = "service at " + url if url else ""
     with tempfile.TemporaryDirectory(prefix="rag-eval-") as scratch:

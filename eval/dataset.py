@@ -1,7 +1,8 @@
 """Evaluation questions: JSONL rows, validated with messages that name the line."""
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +24,7 @@ class EvalQuestion:
     must_not: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     split: str = "test"
+    asked: date | None = None  # the day the question is asked (a lead-in's "Today is …")
 
     @property
     def expects_refusal(self) -> bool:
@@ -67,4 +69,16 @@ def _question(row: dict) -> EvalQuestion:  # type: ignore[type-arg]
         must_not=tuple(str(a) for a in row.get("must_not", [])),
         evidence=tuple(str(e["quote"]) for e in row.get("evidence", []) if e.get("quote")),
         split=str(row.get("split", "test")),
+        asked=date.fromisoformat(str(row["date"])) if row.get("date") else None,
     )
+
+
+def with_lead_in(questions: list[EvalQuestion], template: str) -> list[EvalQuestion]:
+    """The questions as people often send them, after a sentence of context: `template` with `{date}` filled in
+    from each question's `date` ("Today is {date}." -> "Today is June 16, 2022. Which airline…")."""
+    def lead(question: EvalQuestion) -> str:
+        day = question.asked
+        spoken = f"{day:%B} {day.day}, {day.year}" if day else "today"
+        return template.replace("{date}", spoken).strip()
+
+    return [replace(q, question=f"{lead(q)} {q.question}") for q in questions]

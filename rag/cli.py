@@ -212,6 +212,9 @@ def evaluate(
     html_path: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")] = None,
     baseline: Annotated[Path | None, typer.Option(help="An earlier --json file: list what got worse.")] = None,
     judge: Annotated[str | None, typer.Option(help="`openai`: also grade answers with an LLM judge (RAG_OPENAI_* settings).")] = None,
+    lead_in: Annotated[
+        str | None, typer.Option(help='Open every question with this sentence, `{date}` filled from its row ("Today is {date}.").')
+    ] = None,
     minimum: Annotated[
         list[str] | None, typer.Option("--min", help="Another pass mark for this run, NAME=VALUE (e.g. answer_accuracy=0.95).")
     ] = None,
@@ -237,7 +240,7 @@ def evaluate(
         code = run_eval(
             settings=settings, dataset=dataset, split=split, corpus=corpus, url=url,
             json_path=json_path, console=out, progress_console=err, html_path=html_path, baseline_path=baseline, judge=grader,
-            pass_marks=pass_marks,
+            pass_marks=pass_marks, lead_in=lead_in,
         )
     raise typer.Exit(code)
 
