@@ -5,12 +5,14 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any, Protocol
 from pathlib import Path
 
 import numpy as np
 
 from rag.answer import ExtractiveAnswerer
+from rag.asking import AskedQuestion, read_question, restore_case
 from rag.chunk import chunk_article
 from rag.clean import normalize_unicode
 from rag.compound import combined, partly, parts_of
@@ -32,6 +34,8 @@ ProgressCallback = Callable[[int, int, str], None]
 # Articles are embedded and written together up to about this much text: a store write costs ~7 ms whatever its
 # size (measured: 2 chunks 17 ms, 40 chunks 41 ms), and a progress bar still moves every few seconds.
 _BATCH_CHARS = 24_000
+# "Today is <date>": the news of the month before it comes first.
+_RECENT_DAYS = 31
 
 
 class Answerer(Protocol):
@@ -150,20 +154,21 @@ class Pipeline:
         self, question: str, top_k: int | None = None, filters: Filters | None = None, stream_text: bool = True
     ) -> Generator[StreamEvent, None, None]:
         """The retrieved passages, the answer's text as it is written, then the final answer with its timings."""
-        question = clean_question(question, self.settings.max_question_chars)
-        return self._ask_stream(question, top_k, filters, stream_text)
+        asked = read_question(clean_question(question, self.settings.max_question_chars))
+        return self._ask_stream(asked, top_k, filters, stream_text)
 
     def _ask_stream(
-        self, question: str, top_k: int | None, filters: Filters | None, stream_text: bool
+        self, asked: AskedQuestion, top_k: int | None, filters: Filters | None, stream_text: bool
     ) -> Generator[StreamEvent, None, None]:
         started = time.perf_counter()
-        events = self._compound(question, top_k, filters)  # its parts are retrieved on their own
-        retrieved = started
+        passages = self._retrieve_asked(asked, top_k, filters)
+        asked = replace(asked, ask=restore_case(asked.ask, [p.chunk.text for p in passages]))
+        question = asked.ask
+        events = self._compound(asked, passages, top_k, filters)  # its parts are retrieved on their own
+        retrieved = time.perf_counter()
         if events is None:
-            passages = self.retrieve(question, top_k, filters)
             if not passages and self._chunks_stored() == 0:
                 raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")
-            retrieved = time.perf_counter()
             events = self._answering().stream(question, passages) if stream_text else iter([self._final(question, passages)])
         for event in events:
             if event.answer is None:
@@ -177,21 +182,23 @@ class Pipeline:
             }
             yield replace(event, answer=replace(event.answer, timings_ms=timings, question=question))
 
-    def _compound(self, question: str, top_k: int | None, filters: Filters | None) -> Iterator[StreamEvent] | None:
+    def _compound(
+        self, asked: AskedQuestion, whole_passages: list[Passage], top_k: int | None, filters: Filters | None
+    ) -> Iterator[StreamEvent] | None:
         """For a question asking two things ("Where are the N7 and the new Leaf built?"): each part retrieved and
         answered on its own, as one answer. When only some parts are answered, the question is answered whole if a
         passage answers it, else the answered parts are given and the others said to be unanswered. None when no
         part is answered (the question is then answered whole, which refuses it if no passage answers all of it)."""
+        question = asked.ask
         parts = parts_of(question)
         if not parts:
             return None
-        found = [(part, self.retrieve(part, top_k, filters)) for part in parts]
+        found = [(part, self._retrieve_asked(replace(asked, ask=part), top_k, filters)) for part in parts]
         answers = [self._answering().answer(part, passages) for part, passages in found]
         if all(answer.refused for answer in answers):
             return None
         passages = tuple({p.chunk.id: p for _, retrieved in found for p in retrieved}.values())
         if any(answer.refused for answer in answers):
-            whole_passages = self.retrieve(question, top_k, filters)
             whole = self._answering().answer(question, whole_passages)
             if not whole.refused:
                 passages = tuple(whole_passages)
@@ -205,8 +212,19 @@ class Pipeline:
 
     def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages retrieval finds for a question, best first (what the answerer reads)."""
-        question = clean_question(question, self.settings.max_question_chars)
-        return self._retriever.retrieve(question, top_k or self.settings.top_k, filters or Filters())
+        return self._retrieve_asked(read_question(clean_question(question, self.settings.max_question_chars)), top_k, filters)
+
+    def _retrieve_asked(self, asked: AskedQuestion, top_k: int | None, filters: Filters | None) -> list[Passage]:
+        """The passages for a question with the context it came with. A stated day ("Today is June 16, 2022.")
+        narrows them to articles that were news by then, the month before it first; it never leaves none: when
+        no article is that old, the others are kept."""
+        wanted, filters = top_k or self.settings.top_k, filters or Filters()
+        if asked.asked_on is None:
+            return self._retriever.retrieve(asked.search_text, wanted, filters)
+        day = asked.asked_on
+        found = self._retriever.retrieve(asked.search_text, wanted * 2, filters)
+        known = [p for p in found if _news_by(p.document.published, day)] or found
+        return sorted(known, key=lambda p: (not _news_by(p.document.published, day, _RECENT_DAYS), -p.score))[:wanted]
 
     def nearest_chunks(self, query_vector: np.ndarray, n: int) -> list[str]:
         """The ids of the `n` chunks the dense search finds nearest a query vector (bench/ measures its recall)."""
@@ -338,6 +356,14 @@ def clean_question(question: str, max_chars: int) -> str:
     if len(cleaned) > max_chars:
         raise InvalidInput(f"the question is {len(cleaned)} characters long; the limit is {max_chars}")
     return cleaned
+
+
+def _news_by(published: date | None, day: date, within_days: int | None = None) -> bool:
+    """Whether an article could be the news of `day`: published by then (a day's grace for time zones), and
+    within `within_days` before it when given. An undated article could be."""
+    if published is None:
+        return True
+    return published <= day + timedelta(days=1) and (within_days is None or published >= day - timedelta(days=within_days))
 
 
 @dataclass(frozen=True)
