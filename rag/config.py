@@ -51,8 +51,14 @@ class Settings(BaseSettings):
         "on 8 of 10 eval sets, behind it on the 2 written last, and 300x faster), the embedded local LLM, or an "
         "OpenAI-compatible server.",
     )
+    llm_style: Literal["reader", "writer"] = Field(
+        "writer", description="How an LLM answers: reads off a short answer from one numbered sentence (JSON, checked), or writes sentences (each checked)."
+    )
     local_model: Path | None = Field(
         None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."
+    )
+    local_model_name: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] = Field(
+        "qwen2.5-coder-0.5b", description="Which packaged model the local answerer runs (when RAG_LOCAL_MODEL is not set)."
     )
     model_dir: Path = Field(
         Path.home() / ".cache" / "newsqa" / "models", description="Where the packaged local model is assembled, and the embedding encoder built, once."

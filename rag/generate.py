@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Iterator
-from typing import Protocol, TypedDict
+from typing import Any, Protocol, TypedDict
 
 from rag.errors import UpstreamTimeout
 
@@ -38,6 +38,11 @@ class LanguageModel(Protocol):
         """The answer's text in pieces as it is written; closing the iterator stops the generation."""
         ...
 
-    def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> str:
-        """The whole answer's text."""
+    def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None) -> str:
+        """The whole answer's text; with `schema`, a JSON text the model was constrained to (a JSON schema)."""
         ...
+
+
+def json_format(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAI-style `response_format` that constrains a completion to `schema` (llama.cpp, vLLM, OpenAI)."""
+    return {"type": "json_schema", "json_schema": {"name": "reply", "strict": True, "schema": schema}}

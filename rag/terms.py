@@ -1,6 +1,7 @@
 """Words to index terms: lower case, numbers without separators, English stems, no stop words."""
 
 import re
+import unicodedata
 from functools import lru_cache
 
 STOP_WORDS = frozenset(
@@ -46,10 +47,17 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
+def fold_accents(text: str) -> str:
+    """The text without diacritics ("Andújar" -> "Andujar"): people type names without them."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word and number tokens; `10,000` becomes `10000`, `60%` becomes `60 percent`."""
     tokens: list[str] = []
-    for raw in _TOKEN.findall(text.lower().replace("per cent", "percent")):
+    for raw in _TOKEN.findall(fold_accents(text.lower()).replace("per cent", "percent")):
         if not raw[0].isdigit():
             tokens.append(raw.replace("’", "'").removesuffix("'s") if "'" in raw or "’" in raw else raw)
         elif unit := _UNIT_SUFFIX.fullmatch(raw):

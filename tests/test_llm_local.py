@@ -8,7 +8,7 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.llm_local import PACKAGED_MODEL_FILE, PACKAGED_MODEL_SHA256, file_sha256, packaged_model
+from rag.llm_local import PACKAGED_MODELS, file_sha256, packaged_model
 from rag.pipeline import Pipeline, build
 from tests.conftest import NCIC_QUESTION
 
@@ -52,9 +52,10 @@ def test_concurrent_questions_wait_their_turn(local: Pipeline) -> None:
 
 
 def test_a_corrupted_model_copy_is_assembled_again_and_checked(tmp_path: Path) -> None:
-    (tmp_path / PACKAGED_MODEL_FILE).write_bytes(b"not a model")
+    model = PACKAGED_MODELS["qwen2.5-coder-0.5b"]
+    (tmp_path / model.file).write_bytes(b"not a model")
     path = packaged_model(tmp_path)
-    assert file_sha256(path) == PACKAGED_MODEL_SHA256 and not list(tmp_path.glob("*.part-*"))
+    assert file_sha256(path) == model.sha256 and not list(tmp_path.glob("*.part-*"))
 
 
 def test_a_missing_user_model_fails_with_a_clear_message(seeded_dir: Path, real_embedder: object) -> None:
