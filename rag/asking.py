@@ -126,9 +126,9 @@ def _without_relative_time(question: str) -> str:
 
 
 def restore_case(question: str, texts: Sequence[str]) -> str:
-    """A question typed in lower case with its names written as the articles write them ("what stake will ncic
+    """A question typed all in lower case with its names written as the articles write them ("what stake will ncic
     hold" -> "… NCIC …"): a word the texts only ever capitalize, past a sentence's first word, is a name."""
-    if any(ch.isupper() for ch in question[1:]):
+    if any(ch.isupper() for ch in question):  # written with capitals: its lower-case words are not names
         return question
     forms: dict[str, set[str]] = {}
     for text in texts:

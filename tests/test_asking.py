@@ -60,3 +60,11 @@ def test_a_stated_date_puts_that_days_news_first_without_excluding_older_news(pi
     assert "50 basis points" in asked_in_may.answer
     before_any = pipeline.ask("Today is January 3, 2022. By how much did the Federal Reserve raise its benchmark interest rate?")
     assert not before_any.refused  # a date orders the articles; it never hides them
+
+
+def test_a_question_written_with_capitals_keeps_its_lower_case_words() -> None:
+    from rag.asking import restore_case
+
+    texts = ["Cargo at the Port of Rotterdam fell.", "It said NCIC would invest."]
+    assert restore_case("Who is the port's chief executive?", texts) == "Who is the port's chief executive?"
+    assert restore_case("what will ncic invest in the port", texts) == "What will NCIC invest in the Port"
