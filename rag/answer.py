@@ -268,7 +268,7 @@ class ExtractiveAnswerer:
             about_names = about[passage.document.id]
             has_numbers = with_numbers[passage.document.id]
             passage_similarity = passage.dense_score or max(passage.sentence_scores, default=0.0)
-            texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
+            texts = chunk.sentence_texts()
             sentence_terms = [set(terms(text)) for text in texts]
             credits = [_credit_by_stem(by_stem, own_terms) for own_terms in sentence_terms]
             for index, text in enumerate(texts):
@@ -413,6 +413,6 @@ def cite(n: int, passage: Passage, sentence: int, score: float) -> Citation:
         text=chunk.text.strip(),
         start=start,
         end=end,
-        quote=chunk.text[start - chunk.start : end - chunk.start],
+        quote=chunk.sentence(sentence),
         score=round(score, 4),
     )

@@ -54,7 +54,6 @@ _WORD = re.compile(r"[A-Za-z][\w&'’-]*\w|[A-Za-z]")
 class AskedQuestion:
     """A message read as a question: the question itself, the context before it and the day it is asked on."""
 
-    text: str  # the whole message, as cleaned
     ask: str  # the question itself, without relative time words ("this week")
     context: str = ""  # sentences before the question that say what it is about (a lead-in's date left out)
     asked_on: date | None = None
@@ -72,11 +71,13 @@ def read_question(text: str) -> AskedQuestion:
     at = _asking_sentence(sentences)
     context = [s for i, s in enumerate(sentences) if i != at and not _only_a_date(s)]
     ask = _without_relative_time(sentences[at]) if sentences else text
-    return AskedQuestion(text=text, ask=ask or text, context=" ".join(context), asked_on=asked_on)
+    return AskedQuestion(ask=ask or text, context=" ".join(context), asked_on=asked_on)
 
 
 def split_sentences(text: str) -> list[str]:
-    """The message's sentences (a full stop after an initial or a common abbreviation ends none)."""
+    """The message's sentences (a full stop after an initial or a common abbreviation ends none). Not the articles'
+    splitter (`rag.chunk.split_sentences`, Punkt): trained on prose, it keeps "16 June 2022. Who won?" and "…-16. who
+    won" whole and cuts a carried "(NCIC export venture)" off its question."""
     sentences: list[str] = []
     start = 0
     for match in _END.finditer(text):

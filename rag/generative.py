@@ -157,8 +157,8 @@ def _evidence_around(claim: CheckedClaim, neighbours: int = 1) -> str:
     parts = []
     for evidence, index in claim.support:
         chunk = evidence.passage.chunk
-        for a, b in chunk.sentences[max(0, index - neighbours) : index + neighbours + 1]:
-            parts.append(chunk.text[a - chunk.start : b - chunk.start])
+        for near in range(max(0, index - neighbours), min(len(chunk.sentences), index + neighbours + 1)):
+            parts.append(chunk.sentence(near))
     return " ".join(parts)
 
 

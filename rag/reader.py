@@ -165,9 +165,7 @@ def number_sentences(passages: Sequence[Passage], count_tokens: Callable[[str], 
 
 def sentence_text(passage: Passage, index: int) -> str:
     """One sentence of a passage, on one line."""
-    chunk = passage.chunk
-    start, end = chunk.sentences[index]
-    return _SPACE.sub(" ", chunk.text[start - chunk.start : end - chunk.start]).strip()
+    return _SPACE.sub(" ", passage.chunk.sentence(index)).strip()
 
 
 def reading_messages(question: str, shown: Sequence[Numbered]) -> list[Message]:
@@ -228,8 +226,7 @@ def copied_from(span: str, sentence: str, question: str = "") -> str | None:
         for start in range(len(words) - length + 1):
             wanted = " ".join(words[start : start + length]).strip(" .,;:").lower()
             found = re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", text) if wanted else None
-            left_out = set(terms(" ".join(words[:start] + words[start + length :])))
-            if found and not left_out & known:
+            if found and not set(terms(" ".join(words[:start] + words[start + length :]))) & known:
                 return sentence[found.start() : found.end()]
     return None
 

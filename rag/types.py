@@ -34,6 +34,15 @@ class Chunk:
     def id(self) -> str:
         return f"{self.document_id}:{self.index}"
 
+    def sentence(self, index: int) -> str:
+        """The text of the chunk's `index`-th sentence."""
+        start, end = self.sentences[index]
+        return self.text[start - self.start : end - self.start]
+
+    def sentence_texts(self) -> list[str]:
+        """The texts of all the chunk's sentences, in order."""
+        return [self.sentence(i) for i in range(len(self.sentences))]
+
 
 @dataclass(frozen=True)
 class DocumentInfo:

@@ -295,9 +295,7 @@ def _content_terms(sentence: Sentence) -> set[str]:
 
 
 def _sentence_text(item: Evidence, index: int) -> str:
-    chunk = item.passage.chunk
-    start, end = chunk.sentences[index]
-    return chunk.text[start - chunk.start : end - chunk.start]
+    return item.passage.chunk.sentence(index)
 
 
 def _proper_words(evidence: Sequence[Evidence]) -> set[str]:

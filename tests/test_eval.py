@@ -237,3 +237,16 @@ def test_a_run_may_raise_a_pass_mark_and_a_bad_one_is_named(tmp_path: Path) -> N
     assert raised.exit_code == 1 and "answer_accuracy" in raised.output and "< 0.999" in raised.output
     unknown = CliRunner().invoke(app, ["eval", "--corpus", str(SEEDS), "--min", "accuracy=0.9"])
     assert unknown.exit_code == 2 and "answer_accuracy" in unknown.output and "Traceback" not in unknown.output
+
+
+def test_a_lead_in_opens_each_question_with_its_own_date(tmp_path: Path) -> None:
+    from eval.dataset import with_lead_in
+
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"id": "a", "question": "Who won?", "answers": ["X"], "date": "2022-06-16"}\n'
+        '{"id": "b", "question": "Who lost?", "answers": ["Y"]}\n'
+    )
+    led = with_lead_in(load_dataset(path), "Today is {date}.")
+    assert [q.question for q in led] == ["Today is June 16, 2022. Who won?", "Today is today. Who lost?"]
+    assert [q.answers for q in led] == [("X",), ("Y",)]

@@ -1,5 +1,6 @@
 """The embedded local model (llama.cpp via xllamacpp, the packaged Qwen2.5 0.5B) answering for real."""
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,3 +62,13 @@ def test_a_corrupted_model_copy_is_assembled_again_and_checked(tmp_path: Path) -
 def test_a_missing_user_model_fails_with_a_clear_message(seeded_dir: Path, real_embedder: object) -> None:
     with pytest.raises(ConfigError, match="is not a file"):
         build(Settings(data_dir=seeded_dir, answerer="local", local_model=seeded_dir / "nope.gguf"), real_embedder)  # type: ignore[arg-type]
+
+
+def test_a_schema_constrains_the_local_models_reply_to_json(local: Pipeline) -> None:
+    from rag.generate import Deadline
+    from rag.reader import REPLY_SCHEMA
+
+    generator = local._answering()._generator  # type: ignore[attr-defined]
+    messages = [{"role": "user", "content": "[1] Acme bought Beta for $2 billion.\nQuestion: Who bought Beta? Reply in JSON."}]
+    reply = json.loads(generator.complete(messages, 40, Deadline(300), REPLY_SCHEMA))
+    assert set(reply) == {"sentence", "answer"} and isinstance(reply["sentence"], int) and isinstance(reply["answer"], str)

@@ -11,7 +11,8 @@ import respx
 
 from rag.config import Settings
 from rag.pipeline import Pipeline, build
-from rag.reader import adds_to, copied_from
+from rag.reader import Numbered, adds_to, copied_from, is_of_asked_kind, names_what_is_asked
+from rag.types import Chunk, DocumentInfo, Passage
 from tests.conftest import NCIC_QUESTION, CountingEmbedder
 
 BASE = "http://llm.test/v1"
@@ -129,3 +130,23 @@ def test_words_left_out_of_a_span_may_not_be_the_questions_or_the_sentences() ->
     sentence = "Dongfeng Motor will hold a 40 per cent stake, while NCIC will invest 600 million yuan for the remaining 60 per cent."
     assert copied_from("NCIC holds a 40 per cent stake", sentence, "What stake will NCIC hold?") is None
     assert copied_from("Juan Carlos Ruiz Mena", "Andrés Ruiz Mena won the run-off.", "Who won?") == "Ruiz Mena"
+
+
+def _shown(title: str, text: str) -> tuple[Numbered, list[Passage]]:
+    chunk = Chunk("doc", 0, text, 0, len(text), ((0, len(text)),))
+    passage = Passage(chunk, DocumentInfo("doc", title, None, None, None, 1, "h"), 0.9, 0.9, 1.0, (0.9,))
+    return Numbered(1, passage, 0, text), [passage]
+
+
+def test_an_answer_from_an_article_that_does_not_name_what_is_asked_is_not_taken() -> None:
+    item, passages = _shown("Norway tops medal table", "Johannes Thingnes Bø won four golds in Beijing.")
+    assert not names_what_is_asked("Who won the men's singles at Wimbledon?", item, passages)
+    assert names_what_is_asked("Who won four golds in Beijing?", item, passages)
+    assert names_what_is_asked("Which US state hosted the Beijing games?", item, passages)  # half of the names
+
+
+def test_an_answer_of_the_wrong_kind_is_not_taken() -> None:
+    assert not is_of_asked_kind("When was the Vaultis chief executive arrested?", "Joseph Rotunda")
+    assert is_of_asked_kind("When was the Vaultis chief executive arrested?", "on Monday")
+    assert not is_of_asked_kind("How many miners were rescued?", "Shandong")
+    assert is_of_asked_kind("Which country is the champion from?", "Kazakhstan")
