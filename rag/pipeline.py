@@ -163,10 +163,10 @@ class Pipeline:
     ) -> Generator[StreamEvent, None, None]:
         started = time.perf_counter()
         passages = self._retrieve_asked(asked, top_k, filters)
+        retrieved = time.perf_counter()
         asked = replace(asked, ask=restore_case(asked.ask, [p.chunk.text for p in passages]))
         question = asked.ask
-        events = self._compound(asked, passages, top_k, filters)  # its parts are retrieved on their own
-        retrieved = time.perf_counter()
+        events = self._compound(asked, passages, top_k, filters)  # its parts are retrieved and answered on their own
         if events is None:
             if not passages and self._chunks_stored() == 0:
                 raise EmptyIndex("the index is empty: add articles with `rag ingest PATH` or POST /v1/documents")

@@ -2,6 +2,7 @@
 reply is checked against the sentence it names before anyone sees it."""
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -150,3 +151,15 @@ def test_an_answer_of_the_wrong_kind_is_not_taken() -> None:
     assert is_of_asked_kind("When was the Vaultis chief executive arrested?", "on Monday")
     assert not is_of_asked_kind("How many miners were rescued?", "Shandong")
     assert is_of_asked_kind("Which country is the champion from?", "Kazakhstan")
+
+
+@respx.mock
+def test_the_answer_stage_of_a_two_part_question_is_timed_as_answering(reader: Pipeline) -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.5)
+        return completion('{"sentence": 0, "answer": ""}')
+
+    respx.post(COMPLETIONS).mock(side_effect=slow)
+    answer = reader.ask("What stake will NCIC hold and how much will Dongfeng invest?")
+    assert answer.timings_ms["answer"] >= 1000  # two parts, each read by the model
+    assert answer.timings_ms["retrieve"] < answer.timings_ms["answer"]
