@@ -208,7 +208,8 @@ def verified(question: str, reply: str, shown: Sequence[Numbered], passages: Seq
             and names_what_is_asked(question, item, passages)
         ):
             citation = cite(1, item.passage, item.sentence, _similarity(item))
-            return Answer(f"{copied} [1]", False, (citation,), verification=Verification(1, 1, 0, item is not named))
+            recited = item is not named  # a re-cited answer is "repaired", as the writer's are
+            return Answer(f"{copied} [1]", False, (citation,), verification=Verification(1, int(not recited), int(recited), False))
     return _refusal(checked=1)
 
 

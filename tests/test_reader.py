@@ -13,7 +13,7 @@ import respx
 from rag.config import Settings
 from rag.pipeline import Pipeline, build
 from rag.reader import Numbered, adds_to, copied_from, is_of_asked_kind, names_what_is_asked
-from rag.types import Chunk, DocumentInfo, Passage
+from rag.types import Chunk, DocumentInfo, Passage, Verification
 from tests.conftest import NCIC_QUESTION, CountingEmbedder
 
 BASE = "http://llm.test/v1"
@@ -59,6 +59,7 @@ def test_a_short_answer_copied_from_the_named_sentence_is_given_with_that_senten
     answer = reader.ask(NCIC_QUESTION)
     assert answer.answer == "the remaining 60 per cent [1]" and not answer.refused
     assert answer.answerer == "reader:openai:m"
+    assert answer.verification == Verification(sentences=1, supported=1, repaired=0, fallback=False)
     [citation] = answer.citations
     assert citation.quote.startswith("With a registered capital of 1 billion yuan") and citation.quote.endswith("60 per cent.")
     payload = json.loads(route.calls[-2].request.content)
@@ -85,7 +86,7 @@ def test_a_span_under_the_wrong_number_is_cited_from_the_sentence_that_holds_it(
     route.mock(side_effect=reply(json.dumps({"sentence": wrong, "answer": "60 per cent"})))
     answer = reader.ask(NCIC_QUESTION)
     assert answer.answer == "60 per cent [1]" and "remaining 60 per cent" in answer.citations[0].quote
-    assert answer.verification is not None and answer.verification.repaired == 0 and answer.verification.fallback
+    assert answer.verification == Verification(sentences=1, supported=0, repaired=1, fallback=False)
 
 
 @respx.mock
