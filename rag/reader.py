@@ -57,7 +57,9 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": 
 
 @dataclass(frozen=True)
 class ReadingLimits:
-    """How much the model reads, how long it may take, and what happens when it fails."""
+    """How much the model reads, how long it may take, and what happens when it fails. Not the writer's
+    GenerationLimits: the reader reads more passages cut to fewer tokens and replies a short JSON, so only the
+    deadline and the failure policy come from the RAG_LLM_* settings."""
 
     passages: int = 4
     prompt_tokens: int = 700
