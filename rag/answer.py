@@ -222,6 +222,18 @@ class ExtractiveAnswerer:
         credit = _credit(self._equivalents(question, weights, shape), set(terms(text)))
         return _share(focus, credit) >= self._min_coverage
 
+    def doubt(self, question: str, text: str) -> float:
+        """How far the text leaves the question unsaid: the rarity of the rarest word the question asks about (not
+        its names or numbers) that the text says in no words (itself, a news synonym or a near word), as a share of
+        the rarity of a word no article uses; 0 when it says them all. "How much prize money did the Wimbledon
+        runner-up receive?" against a passage about the champions' £2 million: "runner-up", rare, unsaid."""
+        shape = shape_of(question)
+        weights = self.term_weights(question)
+        focus = _focus(weights, shape)
+        credit = _credit(self._equivalents(question, weights, shape), set(terms(text)))
+        unsaid = [weight for term, weight in focus.items() if credit.get(term, 0.0) <= 0.0]
+        return max(unsaid, default=0.0) / (self._keywords.unseen_idf() or 1.0)
+
     def term_weights(self, question: str) -> dict[str, float]:
         """Each question term's weight: its rarity in the corpus; words the articles never use weigh most."""
         unseen = self._keywords.unseen_idf()

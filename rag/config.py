@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     llm_style: Literal["reader", "writer"] = Field(
         "writer", description="How an LLM answers: reads off a short answer from one numbered sentence (JSON, checked), or writes sentences (each checked)."
     )
+    answer_check: Literal["off", "local", "openai"] = Field(
+        "off",
+        description="A model reads again an extractive answer in doubt (its passage never says a rare word the question "
+        "asks about) and it is refused unless the cited sentence states it: the packaged Qwen2.5-Coder-1.5B, or the "
+        "OpenAI-compatible server.",
+    )
+    check_min_doubt: float = Field(
+        0.55, ge=0.0, le=1.0, description="How rare (share of an unused word's weight) an unsaid question word makes an answer doubtful."
+    )
     local_model: Path | None = Field(
         None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."
     )

@@ -23,6 +23,7 @@ from rag.embed import Embedder, build_embedder
 from rag.errors import ConfigError, EmbeddingFailed, EmptyIndex, InvalidInput, NotFound, StoreError
 from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
+from rag.check import CheckedAnswerer
 from rag.reader import ReadingAnswerer, ReadingLimits
 from rag.local_index import LocalIndex, SavedIndex, reading_saved_index
 from rag.retrieve import Retriever
@@ -410,6 +411,13 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
     client = open_server_client(settings.chroma_url) if settings.chroma_url else open_persistent_client(settings.data_dir)
     store = ChunkStore(client, settings.collection, embedder.name, embedder.dimension, shared=shared, ef_search=settings.hnsw_ef_search)
     vocabulary = Vocabulary(TermStore(client, settings.collection, embedder.name, embedder.dimension), embedder, settings.synonym_min_similarity)
+    if settings.answerer == "extractive" and settings.answer_check != "off":
+        checker = generator or build_checker(settings)  # at start-up: a missing model is told before serving
+
+        def checked(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
+            return CheckedAnswerer(extractive, checker, extractive.doubt, settings.check_min_doubt, settings.llm_deadline_s)
+
+        return Pipeline(settings, embedder, store, vocabulary, checked, saved_index=saved_index)
     if settings.answerer == "extractive" and generator is None:
         return Pipeline(settings, embedder, store, vocabulary, saved_index=saved_index)
     if generator is None:
@@ -451,6 +459,22 @@ def build_openai_client(settings: Settings, purpose: str) -> Any:
     if not key and not settings.openai_base_url:
         raise ConfigError(f"{purpose} needs RAG_OPENAI_API_KEY (or OPENAI_API_KEY), or RAG_OPENAI_BASE_URL for a local server")
     return openai.OpenAI(base_url=settings.openai_base_url, api_key=key or "unused", max_retries=0, timeout=settings.llm_deadline_s)
+
+
+# The 0.5B model, asked the same check on 117 doubtful answers, said "no" to 94% of the right ones; the 1.5B kept 81%.
+CHECK_MODEL = "qwen2.5-coder-1.5b"
+
+
+def build_checker(settings: Settings) -> LanguageModel:
+    """The model that reads doubtful extractive answers again (RAG_ANSWER_CHECK): the packaged 1.5B model, or the
+    OpenAI-compatible server."""
+    if settings.answer_check == "local":
+        from rag.llm_local import LocalGenerator, packaged_model
+
+        return LocalGenerator(packaged_model(settings.model_dir, CHECK_MODEL), settings.llm_threads, 1024)
+    from rag.llm_openai import OpenAIGenerator
+
+    return OpenAIGenerator(build_openai_client(settings, "RAG_ANSWER_CHECK=openai"), settings.openai_model, settings.llm_retries)
 
 
 def build_generator(settings: Settings) -> LanguageModel:

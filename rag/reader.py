@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.answer import REFUSAL, ExtractiveAnswerer, cite
+from rag.check import states_answer
 from rag.conversation import Turn, carry_context
 from rag.errors import UpstreamError
 from rag.generate import Deadline, LanguageModel, Message
@@ -24,18 +25,6 @@ REPLY_SCHEMA = {
     "required": ["sentence", "answer"],
     "additionalProperties": False,
 }
-CHECK_SCHEMA = {
-    "type": "object",
-    "properties": {"states_it": {"type": "boolean"}},
-    "required": ["states_it"],
-    "additionalProperties": False,
-}
-CHECK_PROMPT = (
-    "You check answers to questions about news. The user sends one sentence from a news article, a question and a "
-    "proposed answer. Reply with JSON {\"states_it\": true} only if the sentence itself says that the proposed "
-    "answer is the answer to exactly this question; if the sentence is about something else, or the question asks "
-    "about a different time, place, person or thing than the sentence, reply {\"states_it\": false}."
-)
 # One worked example, and the instruction before the sentences (after them made the 0.5B model worse).
 READER_PROMPT = (
     "You answer questions about news. The user sends numbered sentences from news articles, then a question. "
@@ -129,15 +118,7 @@ class ReadingAnswerer:
 
     def _states(self, question: str, answer: Answer, deadline: Deadline) -> bool:
         """The model's word, asked apart, on whether the cited sentence states this answer to this question."""
-        span = answer.answer.removesuffix(" [1]")
-        user = f"Sentence: {_SPACE.sub(' ', answer.citations[0].quote).strip()}\nQuestion: {_SPACE.sub(' ', question).strip()}\nProposed answer: {span}"
-        messages: list[Message] = [{"role": "system", "content": CHECK_PROMPT}, {"role": "user", "content": user}]
-        reply = self._generator.complete(messages, 12, deadline, CHECK_SCHEMA)
-        try:
-            return json.loads(reply)["states_it"] is True
-        except (json.JSONDecodeError, KeyError, TypeError):
-            log.warning("the model's check is not the JSON asked for: %r", reply[:200])
-            return False
+        return states_answer(self._generator, answer.citations[0].quote, question, answer.answer.removesuffix(" [1]"), deadline)
 
 
 def number_sentences(passages: Sequence[Passage], count_tokens: Callable[[str], int], budget: int) -> list[Numbered]:

@@ -1,0 +1,102 @@
+"""A model's second reading of an answer: does the cited sentence state it, for exactly this question? Asked of the
+reader's every answer, and of an extractive answer only when it is in doubt (its passage never says, in any words,
+a rare word the question asks about: "runner-up" answered from "The champions each receive £2 million")."""
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from rag.answer import PREMISE_CORRECTION, REFUSAL
+from rag.conversation import Turn
+from rag.errors import UpstreamError
+from rag.generate import Deadline, LanguageModel, Message
+from rag.types import Answer, Passage, StreamEvent, Verification
+
+if TYPE_CHECKING:
+    from rag.pipeline import Answerer
+
+log = logging.getLogger("rag.check")
+
+CHECK_SCHEMA = {
+    "type": "object",
+    "properties": {"states_it": {"type": "boolean"}},
+    "required": ["states_it"],
+    "additionalProperties": False,
+}
+CHECK_PROMPT = (
+    "You check answers to questions about news. The user sends one sentence from a news article, a question and a "
+    "proposed answer. Reply with JSON {\"states_it\": true} only if the sentence itself says that the proposed "
+    "answer is the answer to exactly this question; if the sentence is about something else, or the question asks "
+    "about a different time, place, person or thing than the sentence, reply {\"states_it\": false}."
+)
+_SPACE = re.compile(r"\s+")
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def states_answer(generator: LanguageModel, sentence: str, question: str, answer: str, deadline: Deadline) -> bool:
+    """The model's word, asked apart, on whether `sentence` states `answer` to `question` (False on a reply that is
+    not the JSON asked for)."""
+    user = f"Sentence: {_one_line(sentence)}\nQuestion: {_one_line(question)}\nProposed answer: {_one_line(answer)}"
+    messages: list[Message] = [{"role": "system", "content": CHECK_PROMPT}, {"role": "user", "content": user}]
+    reply = generator.complete(messages, 12, deadline, CHECK_SCHEMA)
+    try:
+        return json.loads(reply)["states_it"] is True
+    except (json.JSONDecodeError, KeyError, TypeError):
+        log.warning("the model's check is not the JSON asked for: %r", reply[:200])
+        return False
+
+
+class CheckedAnswerer:
+    """Another answerer's answers, each in doubt read again by a model, and refused unless its sentence states it.
+    `doubt(question, passage_text)` is how far the passage leaves the question's words unsaid (0 to 1); an answer at
+    or above `min_doubt` is checked. A model that fails leaves the doubtful answer refused: when unsure, refuse."""
+
+    def __init__(
+        self,
+        inner: "Answerer",
+        generator: LanguageModel,
+        doubt: Callable[[str, str], float],
+        min_doubt: float,
+        deadline_s: float,
+    ) -> None:
+        self._inner = inner
+        self._generator = generator
+        self._doubt = doubt
+        self._min_doubt = min_doubt
+        self._deadline_s = deadline_s
+        self.name = f"{inner.name}+check"
+
+    def standalone(self, turns: Sequence[Turn]) -> str:
+        return self._inner.standalone(turns)
+
+    def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
+        """The inner answer, or a refusal when it is in doubt and the model does not find it stated."""
+        answer = self._inner.answer(question, passages)
+        if answer.refused or not answer.citations:
+            return answer
+        first = answer.citations[0]
+        if self._doubt(question, first.text) < self._min_doubt:
+            return replace(answer, answerer=self.name)
+        said = _MARKER.sub("", answer.answer).removeprefix(PREMISE_CORRECTION).strip()
+        try:
+            stated = states_answer(self._generator, first.quote, question, said, Deadline(self._deadline_s))
+        except UpstreamError as exc:
+            log.warning("the check could not run, refusing the doubtful answer: %s", exc)
+            stated = False
+        if stated:
+            return replace(answer, answerer=self.name)
+        return replace(answer, answerer=self.name, answer=REFUSAL, refused=True, citations=(), verification=Verification(1, 0, 0, False))
+
+    def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[StreamEvent]:
+        """The passages, the answer's text in one piece (it is checked whole), then the answer."""
+        answer = self.answer(question, passages)
+        yield StreamEvent("passages", passages=tuple(passages))
+        yield StreamEvent("delta", text=answer.answer)
+        yield StreamEvent("final", answer=answer)
+
+
+def _one_line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()

@@ -1,0 +1,98 @@
+"""The check of doubtful extractive answers (RAG_ANSWER_CHECK), the checking model an OpenAI-compatible server mocked
+with respx: which answers are read again, what the model is asked, and what its word does."""
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from rag.config import Settings
+from rag.pipeline import Pipeline, build
+from rag.types import Verification
+from tests.conftest import CountingEmbedder
+
+BASE = "http://llm.test/v1"
+COMPLETIONS = f"{BASE}/chat/completions"
+RUNNER_UP = "How much prize money did the Wimbledon runner-up receive?"
+CHAMPIONS = "How much prize money do the Wimbledon champions receive?"
+ARTICLE = """Title: Alcaraz and Vondrousova win Wimbledon titles
+Published: 2023-07-16
+
+LONDON, July 16 (NewsWire) - Carlos Alcaraz beat Novak Djokovic in five sets on Sunday to win his first Wimbledon title, a day after Marketa Vondrousova won the women's singles.
+Alcaraz, 20, won 1-6 7-6 6-1 3-6 6-4 in a final that lasted four hours and 42 minutes.
+The champions each receive £2.35 million in prize money.
+Djokovic had won the previous four titles at the All England Club.
+"""
+OTHER = """Title: Port of Rotterdam cargo falls
+Published: 2023-02-16
+
+ROTTERDAM, Feb 16 (NewsWire) - Cargo handled at the Port of Rotterdam fell 4.2 per cent last year to 436 million tonnes, the port authority said on Thursday.
+The authority said shipping lines had diverted vessels after sanctions on Russia.
+"""
+
+
+def states(it: bool) -> httpx.Response:
+    body = {"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": json.dumps({"states_it": it})}}]}
+    return httpx.Response(200, json=body)
+
+
+@pytest.fixture
+def checked(tmp_path: Path, embedder: CountingEmbedder) -> Pipeline:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "wimbledon.txt").write_text(ARTICLE, encoding="utf-8")
+    (articles / "port.txt").write_text(OTHER, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", answer_check="openai", openai_base_url=BASE, openai_model="m", openai_api_key="k")
+    pipeline = build(settings, embedder)
+    assert len(pipeline.ingest_paths([articles])[0]) == 2
+    return pipeline
+
+
+@respx.mock
+def test_an_answer_whose_passage_never_says_a_rare_word_of_the_question_is_refused_when_the_model_does_not_find_it(checked: Pipeline) -> None:
+    route = respx.post(COMPLETIONS).mock(return_value=states(False))
+    answer = checked.ask(RUNNER_UP)
+    assert answer.refused and answer.citations == ()
+    assert answer.verification == Verification(sentences=1, supported=0, repaired=0, fallback=False)
+    payload = json.loads(route.calls.last.request.content)
+    assert payload["response_format"]["json_schema"]["schema"]["required"] == ["states_it"]
+    user = payload["messages"][1]["content"]
+    assert user == f"Sentence: The champions each receive £2.35 million in prize money.\nQuestion: {RUNNER_UP}\nProposed answer: The champions each receive £2.35 million in prize money."
+
+
+@respx.mock
+def test_a_doubtful_answer_the_model_finds_stated_is_kept(checked: Pipeline) -> None:
+    respx.post(COMPLETIONS).mock(return_value=states(True))
+    answer = checked.ask(RUNNER_UP)
+    assert not answer.refused and "£2.35 million" in answer.answer and answer.answerer == "extractive+check"
+
+
+@respx.mock
+def test_an_answer_whose_passage_says_every_word_asked_is_not_read_again(checked: Pipeline) -> None:
+    route = respx.post(COMPLETIONS).mock(return_value=states(False))
+    answer = checked.ask(CHAMPIONS)
+    assert not answer.refused and "£2.35 million" in answer.answer
+    assert not route.called
+
+
+@respx.mock
+def test_a_check_that_cannot_run_leaves_the_doubtful_answer_refused(checked: Pipeline) -> None:
+    respx.post(COMPLETIONS).mock(return_value=httpx.Response(500, json={"error": "down"}))
+    assert checked.ask(RUNNER_UP).refused
+    assert not checked.ask(CHAMPIONS).refused  # an answer in no doubt never needs the model
+
+
+def test_doubt_is_the_rarity_of_the_rarest_unsaid_question_word(checked: Pipeline) -> None:
+    passage = "The champions each receive £2.35 million in prize money."
+    assert checked.extractive.doubt(RUNNER_UP, passage) == 1.0  # "runner-up": in no article
+    assert checked.extractive.doubt(CHAMPIONS, passage) == 0.0
+    assert 0.0 < checked.extractive.doubt("How much prize money do the champions receive after the final?", passage) < 1.0  # in one article
+
+
+def test_a_check_by_a_server_not_configured_is_told_at_start_up(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="RAG_ANSWER_CHECK=openai"):
+        build(Settings(data_dir=tmp_path / "data", answer_check="openai"), embedder)
