@@ -8,8 +8,10 @@ from dataclasses import asdict, dataclass, field
 
 from eval.dataset import EvalQuestion
 from eval.match import contains, normalize
+from rag.answer import NOT_SAID
 
 _MARKER = re.compile(r"\s*\[\d+\]")
+_NOT_SAID = re.compile(rf"{re.escape(NOT_SAID)}[^.]*\.")
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,.]*\d(?!\w)|(?<![\w.,])\d(?!\w)")
 _POSSESSIVE = re.compile(r"['’]s$")
 _NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'-]*\w")
@@ -104,8 +106,9 @@ def answer_matches(question: EvalQuestion, answer: str) -> bool:
 
 
 def unsupported_claims(answer: str, cited_texts: Sequence[str]) -> list[str]:
-    """Numbers and capitalized names in the answer that none of its cited passages contains."""
-    text = _MARKER.sub("", answer)
+    """Numbers and capitalized names in the answer that none of its cited passages contains (a sentence saying the
+    articles don't say something claims nothing)."""
+    text = _NOT_SAID.sub("", _MARKER.sub("", answer))
     evidence = normalize(" ".join(cited_texts))
     names = {_POSSESSIVE.sub("", m.group()) for m in _NAME.finditer(text) if m.group().lower() not in _OPENERS}
     claims = {m.group() for m in _NUMBER.finditer(text)} | names

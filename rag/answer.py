@@ -12,7 +12,8 @@ from rag.terms import content_words, terms
 from rag.thesaurus import related
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
-REFUSAL = "The articles don't say: none of the stored articles answers this question."
+NOT_SAID = "The articles don't say"  # opens a refusal, and each unanswered part of a compound answer
+REFUSAL = f"{NOT_SAID}: none of the stored articles answers this question."
 PREMISE_CORRECTION = "The articles say otherwise:"
 _CORRECTION_MIN_COVERAGE = 0.5
 # A why-question's event is told by a sentence covering this much of it; a denial there answers the question.

@@ -5,6 +5,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rag.answer import NOT_SAID
 from rag.question import names_as_written, names_in
 from rag.terms import STOP_WORDS
 from rag.types import Answer, Citation, Verification
@@ -98,7 +99,7 @@ def partly(question: str, parts: Sequence[str], answers: Sequence[Answer]) -> An
     answered = [a for a in answers if not a.refused]
     missing = tuple(_CARRIED.sub("", part) for part, a in zip(parts, answers, strict=True) if a.refused)
     joined = combined(question, answered)
-    said = " ".join(f"The articles don't say {_as_clause(part)}." for part in missing)
+    said = " ".join(f"{NOT_SAID} {_as_clause(part)}." for part in missing)
     return replace(joined, answer=f"{joined.answer} {said}", unanswered=missing)
 
 

@@ -42,6 +42,9 @@ def test_unsupported_claims_are_numbers_and_names_missing_from_citations() -> No
     assert unsupported_claims("Toyota, according to NCIC, holds 60 per cent [1]", ["NCIC: 60 per cent"]) == ["Toyota"]
     # a name's possessive is the name
     assert unsupported_claims("The N7's software must change [1]", ["The N7 features software."]) == []
+    unanswered_part = "Gallagher heads enforcement [1]. The articles don't say who chairs Harlow Town."
+    assert unsupported_claims(unanswered_part, ["Niamh Gallagher, the head of enforcement"]) == []
+    assert unsupported_claims(unanswered_part + " Harlow Town won 3-2 [1]", ["Niamh Gallagher"]) == ["2", "3", "Harlow", "Town"]
     assert unsupported_claims("Toyota's software must change [1]", ["The N7 features software."]) == ["Toyota"]
 
 
