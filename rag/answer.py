@@ -231,8 +231,9 @@ class ExtractiveAnswerer:
         shape = shape_of(question)
         weights = self.term_weights(question)
         focus = _focus(weights, shape)
-        credit = _credit(self._equivalents(question, weights, shape), set(terms(text)))
-        unsaid = [weight for term, weight in focus.items() if credit.get(term, 0.0) <= 0.0]
+        said = set(terms(text))
+        credit = _credit(self._equivalents(question, weights, shape), said)
+        unsaid = [weight for term, weight in focus.items() if credit.get(term, 0.0) <= 0.0 and not _word_family(term, said)]
         return max(unsaid, default=0.0) / (self._keywords.unseen_idf() or 1.0)
 
     def term_weights(self, question: str) -> dict[str, float]:
@@ -360,6 +361,12 @@ def _credit_by_stem(by_stem: dict[str, list[tuple[str, float]]], sentence_terms:
             if credit > found.get(term, 0.0):
                 found[term] = credit
     return found
+
+
+def _word_family(term: str, said: set[str]) -> bool:
+    """Whether the text says a longer form of the question's word ("crypto" in "cryptocurrency", "large" in "largest"),
+    the question's stem of at least four letters; never the reverse, which drops what the question asked ("largest")."""
+    return len(term) >= 4 and any(other.startswith(term) for other in said)
 
 
 def _about_names(names: tuple[str, ...], lowered: str) -> bool:

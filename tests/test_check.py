@@ -96,3 +96,18 @@ def test_a_check_by_a_server_not_configured_is_told_at_start_up(tmp_path: Path, 
 
     with pytest.raises(ConfigError, match="RAG_ANSWER_CHECK=openai"):
         build(Settings(data_dir=tmp_path / "data", answer_check="openai"), embedder)
+
+
+
+def test_a_question_word_the_passage_says_in_a_longer_form_raises_no_doubt(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    article = tmp_path / "vaultis.txt"
+    article.write_text(
+        "Title: Vaultis freezes withdrawals\nPublished: 2022-06-13\n\nNEW YORK, June 13 (NewsWire) - The largest cryptocurrency"
+        " lender, Vaultis, froze withdrawals on Monday.\nRivals said they were large lenders too.\n",
+        encoding="utf-8",
+    )
+    pipeline = build(Settings(data_dir=tmp_path / "data"), embedder)
+    pipeline.ingest_paths([article])
+    lead = "The largest cryptocurrency lender, Vaultis, froze withdrawals on Monday."
+    assert pipeline.extractive.doubt("Which large crypto lender froze withdrawals?", lead) == 0.0  # "larg…", "crypto…"
+    assert pipeline.extractive.doubt("Which was the largest lender?", "Rivals said they were large lenders too.") > 0.0  # not "largest"
