@@ -183,6 +183,21 @@ class ExtractiveAnswerer:
         verbatim = Verification(sentences=len(parts), supported=len(parts), repaired=0, fallback=False)
         return Answer(" ".join(parts), False, tuple(citations), verification=verbatim)
 
+    def alternatives(self, question: str, passages: Sequence[Passage], cited: Sequence[Citation], count: int) -> list[Answer]:
+        """Up to `count` answers from the next-best acceptable sentences, each citing none already cited: what a
+        checker reads when it finds that the best sentence does not state the answer."""
+        candidates = self.candidates(question, passages)
+        used = {(c.chunk_id, c.start) for c in cited}
+        found: list[Answer] = []
+        while len(found) < count:
+            rest = [c for c in candidates if (c.passage.chunk.id, c.passage.chunk.sentences[c.sentence][0]) not in used]
+            answer = self.choose(question, rest)
+            if answer.refused:
+                break
+            found.append(answer)
+            used |= {(c.chunk_id, c.start) for c in answer.citations}
+        return found
+
     def off_topic(self, question: str, passages: Sequence[Passage]) -> bool:
         """The hard gates: the question names what no article mentions, or no passage is close in meaning (a passage
         a little less close counts when one of its sentences says what the question asks in its words)."""

@@ -13,7 +13,7 @@ from rag.answer import PREMISE_CORRECTION, REFUSAL
 from rag.conversation import Turn
 from rag.errors import UpstreamError
 from rag.generate import Deadline, LanguageModel, Message
-from rag.types import Answer, Passage, StreamEvent, Verification
+from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 if TYPE_CHECKING:
     from rag.pipeline import Answerer
@@ -61,34 +61,51 @@ class CheckedAnswerer:
         doubt: Callable[[str, str], float],
         min_doubt: float,
         deadline_s: float,
+        alternatives: Callable[[str, Sequence[Passage], Sequence[Citation], int], list[Answer]] | None = None,
+        tries: int = 1,
     ) -> None:
         self._inner = inner
         self._generator = generator
         self._doubt = doubt
         self._min_doubt = min_doubt
         self._deadline_s = deadline_s
+        self._alternatives = alternatives
+        self._tries = tries
         self.name = f"{inner.name}+check"
 
     def standalone(self, turns: Sequence[Turn]) -> str:
         return self._inner.standalone(turns)
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
-        """The inner answer, or a refusal when it is in doubt and the model does not find it stated."""
+        """The inner answer, or when it is in doubt the first of it and its next-best alternatives (up to `tries` in
+        all) whose sentence the model finds stating it; a refusal when none is found stated."""
         answer = self._inner.answer(question, passages)
         if answer.refused or not answer.citations:
             return answer
-        first = answer.citations[0]
-        if self._doubt(question, first.text) < self._min_doubt:
+        if answer.answer.startswith(PREMISE_CORRECTION):  # says what the articles state instead of the premise: no answer to check
             return replace(answer, answerer=self.name)
-        said = _MARKER.sub("", answer.answer).removeprefix(PREMISE_CORRECTION).strip()
+        if self._doubt(question, answer.citations[0].text) < self._min_doubt:
+            return replace(answer, answerer=self.name)
+        deadline = Deadline(self._deadline_s)
+        if self._stated(question, answer, deadline):
+            return replace(answer, answerer=self.name)
+        read = 1
+        if self._alternatives is not None and self._tries > 1:
+            for alternative in self._alternatives(question, passages, answer.citations, self._tries - 1):
+                read += 1
+                if self._stated(question, alternative, deadline):
+                    return replace(alternative, answerer=self.name)
+        return replace(answer, answerer=self.name, answer=REFUSAL, refused=True, citations=(), verification=Verification(read, 0, 0, False))
+
+    def _stated(self, question: str, answer: Answer, deadline: Deadline) -> bool:
+        """Whether the model finds the answer's first cited sentence stating it (False when the model fails)."""
+        first = answer.citations[0]
+        said = _MARKER.sub("", answer.answer).strip()
         try:
-            stated = states_answer(self._generator, first.quote, question, said, Deadline(self._deadline_s))
+            return states_answer(self._generator, first.quote, question, said, deadline)
         except UpstreamError as exc:
             log.warning("the check could not run, refusing the doubtful answer: %s", exc)
-            stated = False
-        if stated:
-            return replace(answer, answerer=self.name)
-        return replace(answer, answerer=self.name, answer=REFUSAL, refused=True, citations=(), verification=Verification(1, 0, 0, False))
+            return False
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[StreamEvent]:
         """The passages, the answer's text in one piece (it is checked whole), then the answer."""

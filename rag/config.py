@@ -61,7 +61,10 @@ class Settings(BaseSettings):
         "OpenAI-compatible server.",
     )
     check_min_doubt: float = Field(
-        0.55, ge=0.0, le=1.0, description="How rare (share of an unused word's weight) an unsaid question word makes an answer doubtful."
+        0.2, ge=0.0, le=1.0, description="How rare (share of an unused word's weight) an unsaid question word makes an answer doubtful."
+    )
+    check_tries: int = Field(
+        3, ge=1, le=5, description="Sentences the check reads per doubtful answer: the best, then the next-best until one states it."
     )
     local_model: Path | None = Field(
         None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."

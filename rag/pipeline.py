@@ -415,7 +415,9 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         checker = generator or build_checker(settings)  # at start-up: a missing model is told before serving
 
         def checked(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
-            return CheckedAnswerer(extractive, checker, extractive.doubt, settings.check_min_doubt, settings.llm_deadline_s)
+            return CheckedAnswerer(
+                extractive, checker, extractive.doubt, settings.check_min_doubt, settings.llm_deadline_s, extractive.alternatives, settings.check_tries
+            )
 
         return Pipeline(settings, embedder, store, vocabulary, checked, saved_index=saved_index)
     if settings.answerer == "extractive" and generator is None:

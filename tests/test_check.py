@@ -111,3 +111,32 @@ def test_a_question_word_the_passage_says_in_a_longer_form_raises_no_doubt(tmp_p
     lead = "The largest cryptocurrency lender, Vaultis, froze withdrawals on Monday."
     assert pipeline.extractive.doubt("Which large crypto lender froze withdrawals?", lead) == 0.0  # "larg…", "crypto…"
     assert pipeline.extractive.doubt("Which was the largest lender?", "Rivals said they were large lenders too.") > 0.0  # not "largest"
+
+
+@respx.mock
+def test_a_check_that_finds_the_best_sentence_silent_reads_the_next_best_and_answers_from_it(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "wimbledon.txt").write_text(ARTICLE, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", answer_check="openai", check_min_doubt=0.0, check_tries=3, openai_base_url=BASE, openai_model="m", openai_api_key="k")
+    pipeline = build(settings, embedder)
+    pipeline.ingest_paths([articles])
+    route = respx.post(COMPLETIONS).mock(side_effect=[states(False), states(True)])
+    answer = pipeline.ask("Who won the Wimbledon title?")
+    read = [json.loads(call.request.content)["messages"][1]["content"].split("\n")[0] for call in route.calls]
+    assert len(read) == 2 and read[0] != read[1]
+    assert not answer.refused and read[1] == f"Sentence: {answer.citations[0].quote}"
+
+
+@respx.mock
+def test_a_premise_correction_is_not_checked_as_an_answer_to_the_question(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    from rag.answer import PREMISE_CORRECTION
+    from tests.conftest import SEEDS
+
+    settings = Settings(data_dir=tmp_path / "data", answer_check="openai", check_min_doubt=0.0, openai_base_url=BASE, openai_model="m", openai_api_key="k")
+    pipeline = build(settings, embedder)
+    pipeline.ingest_paths([SEEDS])
+    route = respx.post(COMPLETIONS).mock(return_value=states(False))
+    answer = pipeline.ask("Why was the original Leaf launched in 2015?")
+    assert answer.answer.startswith(PREMISE_CORRECTION) and "2010" in answer.answer
+    assert not route.called
