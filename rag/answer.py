@@ -186,6 +186,8 @@ class ExtractiveAnswerer:
     def alternatives(self, question: str, passages: Sequence[Passage], cited: Sequence[Citation], count: int) -> list[Answer]:
         """Up to `count` answers from the next-best acceptable sentences, each citing none already cited: what a
         checker reads when it finds that the best sentence does not state the answer."""
+        if count < 1:
+            return []
         candidates = self.candidates(question, passages)
         used = {(c.chunk_id, c.start) for c in cited}
         found: list[Answer] = []

@@ -50,9 +50,11 @@ def states_answer(generator: LanguageModel, sentence: str, question: str, answer
 
 
 class CheckedAnswerer:
-    """Another answerer's answers, each in doubt read again by a model, and refused unless its sentence states it.
-    `doubt(question, passage_text)` is how far the passage leaves the question's words unsaid (0 to 1); an answer at
-    or above `min_doubt` is checked. A model that fails leaves the doubtful answer refused: when unsure, refuse."""
+    """Another answerer's answers, each in doubt read again by a model, and refused unless its sentence, or one of
+    the next-best sentences, states it. `doubt(question, passage_text)` is how far the passage leaves the question's
+    words unsaid (0 to 1); an answer at or above `min_doubt` is checked; `alternatives(question, passages, cited, n)`
+    gives up to n answers from other sentences, read in turn (`tries` sentences in all). A model that fails leaves
+    the doubtful answer refused: when unsure, refuse."""
 
     def __init__(
         self,
@@ -61,8 +63,8 @@ class CheckedAnswerer:
         doubt: Callable[[str, str], float],
         min_doubt: float,
         deadline_s: float,
-        alternatives: Callable[[str, Sequence[Passage], Sequence[Citation], int], list[Answer]] | None = None,
-        tries: int = 1,
+        alternatives: Callable[[str, Sequence[Passage], Sequence[Citation], int], list[Answer]],
+        tries: int,
     ) -> None:
         self._inner = inner
         self._generator = generator
@@ -78,24 +80,24 @@ class CheckedAnswerer:
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """The inner answer, or when it is in doubt the first of it and its next-best alternatives (up to `tries` in
-        all) whose sentence the model finds stating it; a refusal when none is found stated."""
+        all) whose sentence the model finds stating it; a refusal when none is found stated. A premise correction
+        says what the articles state instead of what was asked: it is no answer to check."""
         answer = self._inner.answer(question, passages)
         if answer.refused or not answer.citations:
             return answer
-        if answer.answer.startswith(PREMISE_CORRECTION):  # says what the articles state instead of the premise: no answer to check
-            return replace(answer, answerer=self.name)
-        if self._doubt(question, answer.citations[0].text) < self._min_doubt:
-            return replace(answer, answerer=self.name)
         deadline = Deadline(self._deadline_s)
-        if self._stated(question, answer, deadline):
+        if (
+            answer.answer.startswith(PREMISE_CORRECTION)
+            or self._doubt(question, answer.citations[0].text) < self._min_doubt
+            or self._stated(question, answer, deadline)
+        ):
             return replace(answer, answerer=self.name)
-        read = 1
-        if self._alternatives is not None and self._tries > 1:
-            for alternative in self._alternatives(question, passages, answer.citations, self._tries - 1):
-                read += 1
-                if self._stated(question, alternative, deadline):
-                    return replace(alternative, answerer=self.name)
-        return replace(answer, answerer=self.name, answer=REFUSAL, refused=True, citations=(), verification=Verification(read, 0, 0, False))
+        alternatives = self._alternatives(question, passages, answer.citations, self._tries - 1)
+        stated = next((alternative for alternative in alternatives if self._stated(question, alternative, deadline)), None)
+        if stated is not None:
+            return replace(stated, answerer=self.name)
+        read = Verification(sentences=1 + len(alternatives), supported=0, repaired=0, fallback=False)
+        return replace(answer, answerer=self.name, answer=REFUSAL, refused=True, citations=(), verification=read)
 
     def _stated(self, question: str, answer: Answer, deadline: Deadline) -> bool:
         """Whether the model finds the answer's first cited sentence stating it (False when the model fails)."""

@@ -98,7 +98,6 @@ def test_a_check_by_a_server_not_configured_is_told_at_start_up(tmp_path: Path, 
         build(Settings(data_dir=tmp_path / "data", answer_check="openai"), embedder)
 
 
-
 def test_a_question_word_the_passage_says_in_a_longer_form_raises_no_doubt(tmp_path: Path, embedder: CountingEmbedder) -> None:
     article = tmp_path / "vaultis.txt"
     article.write_text(
@@ -126,6 +125,13 @@ def test_a_check_that_finds_the_best_sentence_silent_reads_the_next_best_and_ans
     read = [json.loads(call.request.content)["messages"][1]["content"].split("\n")[0] for call in route.calls]
     assert len(read) == 2 and read[0] != read[1]
     assert not answer.refused and read[1] == f"Sentence: {answer.citations[0].quote}"
+
+    route.side_effect = None
+    route.return_value = states(False)
+    before = route.call_count
+    refused = pipeline.ask("Who won the Wimbledon title?")
+    assert refused.refused and refused.citations == ()
+    assert refused.verification.sentences == route.call_count - before >= 2  # the best, then every acceptable next-best (up to 3 in all)
 
 
 @respx.mock
