@@ -200,6 +200,18 @@ class ExtractiveAnswerer:
             used |= {(c.chunk_id, c.start) for c in answer.citations}
         return found
 
+    def near_misses(self, question: str, passages: Sequence[Passage], count: int) -> list[Answer]:
+        """Up to `count` answers from the best sentences that pass every gate but word coverage: what a checker reads
+        when this answerer refuses a question the passages may answer in other words ("Which bank is taking over
+        Helvetia Bank?" against "Alpenbank agreed on Sunday to buy troubled rival Helvetia Bank")."""
+        if count < 1:
+            return []
+        loose = self.tuned(self._weights, self._min_similarity, 0.0)
+        first = loose.choose(question, loose.candidates(question, passages))
+        if first.refused:
+            return []
+        return [first, *loose.alternatives(question, passages, first.citations, count - 1)]
+
     def off_topic(self, question: str, passages: Sequence[Passage]) -> bool:
         """The hard gates: the question names what no article mentions, or no passage is close in meaning (a passage
         a little less close counts when one of its sentences says what the question asks in its words)."""

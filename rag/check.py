@@ -1,6 +1,8 @@
 """A model's second reading of an answer: does the cited sentence state it, for exactly this question? Asked of the
 reader's every answer, and of an extractive answer only when it is in doubt (its passage never says, in any words,
-a rare word the question asks about: "runner-up" answered from "The champions each receive £2 million")."""
+a rare word the question asks about: "runner-up" answered from "The champions each receive £2 million"); and of an
+extractive refusal whose best sentences failed only for wording the question otherwise ("taking over" / "agreed to
+buy")."""
 
 import json
 import logging
@@ -53,8 +55,10 @@ class CheckedAnswerer:
     """Another answerer's answers, each in doubt read again by a model, and refused unless its sentence, or one of
     the next-best sentences, states it. `doubt(question, passage_text)` is how far the passage leaves the question's
     words unsaid (0 to 1); an answer at or above `min_doubt` is checked; `alternatives(question, passages, cited, n)`
-    gives up to n answers from other sentences, read in turn (`tries` sentences in all). A model that fails leaves
-    the doubtful answer refused: when unsure, refuse."""
+    gives up to n answers from other sentences, read in turn (`tries` sentences in all). A refusal is read too:
+    `near_misses(question, passages, n)` gives up to n answers from sentences refused only for saying the question
+    in other words, and the first the model finds stating it answers. A model that fails leaves the doubtful answer
+    refused: when unsure, refuse."""
 
     def __init__(
         self,
@@ -64,6 +68,7 @@ class CheckedAnswerer:
         min_doubt: float,
         deadline_s: float,
         alternatives: Callable[[str, Sequence[Passage], Sequence[Citation], int], list[Answer]],
+        near_misses: Callable[[str, Sequence[Passage], int], list[Answer]],
         tries: int,
     ) -> None:
         self._inner = inner
@@ -72,6 +77,7 @@ class CheckedAnswerer:
         self._min_doubt = min_doubt
         self._deadline_s = deadline_s
         self._alternatives = alternatives
+        self._near_misses = near_misses
         self._tries = tries
         self.name = f"{inner.name}+check"
 
@@ -80,12 +86,15 @@ class CheckedAnswerer:
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """The inner answer, or when it is in doubt the first of it and its next-best alternatives (up to `tries` in
-        all) whose sentence the model finds stating it; a refusal when none is found stated. A premise correction
-        says what the articles state instead of what was asked: it is no answer to check."""
+        all) whose sentence the model finds stating it; a refusal when none is found stated. A refusal of the inner
+        answerer stands unless one of its near misses is found stated. A premise correction says what the articles
+        state instead of what was asked: it is no answer to check."""
         answer = self._inner.answer(question, passages)
-        if answer.refused or not answer.citations:
-            return answer
         deadline = Deadline(self._deadline_s)
+        if answer.refused:
+            return self._rescued(question, passages, answer, deadline)
+        if not answer.citations:
+            return answer
         if (
             answer.answer.startswith(PREMISE_CORRECTION)
             or self._doubt(question, answer.citations[0].text) < self._min_doubt
@@ -98,6 +107,14 @@ class CheckedAnswerer:
             return replace(stated, answerer=self.name)
         read = Verification(sentences=1 + len(alternatives), supported=0, repaired=0, fallback=False)
         return replace(answer, answerer=self.name, answer=REFUSAL, refused=True, citations=(), verification=read)
+
+    def _rescued(self, question: str, passages: Sequence[Passage], refusal: Answer, deadline: Deadline) -> Answer:
+        """For a refusal: the first of the sentences refused only for saying the question in other words that the
+        model finds stating the answer (up to `tries`), else the refusal."""
+        for missed in self._near_misses(question, passages, self._tries):
+            if self._stated(question, missed, deadline):
+                return replace(missed, answerer=self.name)
+        return replace(refusal, answerer=self.name)
 
     def _stated(self, question: str, answer: Answer, deadline: Deadline) -> bool:
         """Whether the model finds the answer's first cited sentence stating it (False when the model fails)."""

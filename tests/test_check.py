@@ -146,3 +146,40 @@ def test_a_premise_correction_is_not_checked_as_an_answer_to_the_question(tmp_pa
     answer = pipeline.ask("Why was the original Leaf launched in 2015?")
     assert answer.answer.startswith(PREMISE_CORRECTION) and "2010" in answer.answer
     assert not route.called
+
+
+BANK = """Title: Alpenbank to buy Helvetia Bank
+Published: 2023-03-19
+
+ZURICH, March 19 (NewsWire) - Alpenbank agreed on Sunday to buy troubled rival Helvetia Bank for 3 billion Swiss francs in a deal brokered by the Swiss government.
+The finance minister said the deal would protect savers.
+"""
+
+
+@respx.mock
+def test_a_refusal_for_other_wording_is_answered_when_the_model_finds_a_near_miss_stating_it(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "bank.txt").write_text(BANK, encoding="utf-8")
+    (articles / "port.txt").write_text(OTHER, encoding="utf-8")
+    question = "Which bank is taking over Helvetia Bank?"  # "taking over": the article says "agreed to buy"
+    plain = build(Settings(data_dir=tmp_path / "plain"), embedder)
+    plain.ingest_paths([articles])
+    assert plain.ask(question).refused
+
+    settings = Settings(data_dir=tmp_path / "data", answer_check="openai", check_tries=2, openai_base_url=BASE, openai_model="m", openai_api_key="k")
+    pipeline = build(settings, embedder)
+    pipeline.ingest_paths([articles])
+    route = respx.post(COMPLETIONS).mock(return_value=states(True))
+    answer = pipeline.ask(question)
+    assert not answer.refused and "Alpenbank" in answer.citations[0].quote and answer.answerer == "extractive+check"
+    assert route.call_count == 1 and f"Sentence: {answer.citations[0].quote}" in json.loads(route.calls.last.request.content)["messages"][1]["content"]
+
+    route.return_value = states(False)
+    refused = pipeline.ask(question)
+    assert refused.refused and refused.citations == ()
+    assert 2 <= route.call_count <= 3  # every near miss read (RAG_CHECK_TRIES=2), none found stating it
+
+    before = route.call_count
+    assert pipeline.ask("What is the capital of France?").refused
+    assert route.call_count == before  # nothing close in meaning: no sentence to read
