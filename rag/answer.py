@@ -8,7 +8,7 @@ from rag.conversation import Turn, carry_context
 from rag.quantity import measure_equivalents, same_figure_kind, states_measure
 from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, shape_of
 from rag.local_index import LocalIndex
-from rag.terms import content_words, terms
+from rag.terms import content_words, fold_accents, terms
 from rag.thesaurus import related
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
@@ -399,8 +399,10 @@ def _word_family(term: str, said: set[str]) -> bool:
 
 
 def _about_names(names: tuple[str, ...], lowered: str) -> bool:
-    """One or two names must all be in the text; of a longer list (a multi-article question), half."""
-    present = sum(1 for name in names if name in lowered)
+    """One or two names must all be in the text, written with or without accents ("Andujar" / "Andújar"); of a
+    longer list (a multi-article question), half."""
+    plain = fold_accents(lowered)
+    present = sum(1 for name in names if fold_accents(name) in plain)
     return present == len(names) if len(names) <= 2 else present * 2 >= len(names)
 
 

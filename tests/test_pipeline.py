@@ -183,6 +183,12 @@ def test_refusal_gates_for_numbers_and_names_the_passages_lack(pipeline: Pipelin
     assert "Mia Berg" in pipeline.ask("Who is the director of the Alpha harbour?").answer
 
 
+def test_a_name_typed_without_its_accents_is_the_articles_name(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="h", title="Spain heatwave", text="Temperatures reached 44.5 degrees Celsius in the city of Andújar on Friday. Schools closed early across the region."))
+    assert "44.5" in pipeline.ask("What temperature was recorded in Andujar?").answer
+    assert "44.5" in pipeline.ask("What temperature was recorded in Andújar?").answer
+
+
 def test_a_question_naming_anything_no_article_mentions_is_refused(pipeline: Pipeline) -> None:
     pipeline.ingest(make_article(id="ab", title="Two harbours", text="The harbours of Alpha and Beta handled 300 ships in 2024 between them."))
     assert "300" in pipeline.ask("How many ships did the Alpha and Beta harbours handle?").answer
