@@ -186,9 +186,20 @@ class ExtractiveAnswerer:
     def alternatives(self, question: str, passages: Sequence[Passage], cited: Sequence[Citation], count: int) -> list[Answer]:
         """Up to `count` answers from the next-best acceptable sentences, each citing none already cited: what a
         checker reads when it finds that the best sentence does not state the answer."""
-        if count < 1:
-            return []
-        candidates = self.candidates(question, passages)
+        return self._next_answers(question, self.candidates(question, passages), cited, count)
+
+    def near_misses(self, question: str, passages: Sequence[Passage], count: int) -> list[Answer]:
+        """Up to `count` answers from the best sentences that pass every gate but wording (the share of the question's
+        words they say, and the asked measure named beside their figure): what a checker reads when this answerer
+        refuses a question the passages may answer in other words ("Which bank is taking over Helvetia Bank?" against
+        "Alpenbank agreed on Sunday to buy troubled rival Helvetia Bank"; "How many runs did Head score?" against
+        "Head scored 137")."""
+        loose = self.tuned(self._weights, self._min_similarity, 0.0)
+        candidates = [replace(c, states_measure=True) for c in loose.candidates(question, passages)]
+        return loose._next_answers(question, candidates, (), count)
+
+    def _next_answers(self, question: str, candidates: Sequence[Candidate], cited: Sequence[Citation], count: int) -> list[Answer]:
+        """The best answers from the candidates in turn (up to `count`), each citing none cited before."""
         used = {(c.chunk_id, c.start) for c in cited}
         found: list[Answer] = []
         while len(found) < count:
@@ -199,18 +210,6 @@ class ExtractiveAnswerer:
             found.append(answer)
             used |= {(c.chunk_id, c.start) for c in answer.citations}
         return found
-
-    def near_misses(self, question: str, passages: Sequence[Passage], count: int) -> list[Answer]:
-        """Up to `count` answers from the best sentences that pass every gate but word coverage: what a checker reads
-        when this answerer refuses a question the passages may answer in other words ("Which bank is taking over
-        Helvetia Bank?" against "Alpenbank agreed on Sunday to buy troubled rival Helvetia Bank")."""
-        if count < 1:
-            return []
-        loose = self.tuned(self._weights, self._min_similarity, 0.0)
-        first = loose.choose(question, loose.candidates(question, passages))
-        if first.refused:
-            return []
-        return [first, *loose.alternatives(question, passages, first.citations, count - 1)]
 
     def off_topic(self, question: str, passages: Sequence[Passage]) -> bool:
         """The hard gates: the question names what no article mentions, or no passage is close in meaning (a passage
