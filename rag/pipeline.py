@@ -471,9 +471,11 @@ def build_checker(settings: Settings) -> LanguageModel:
     """The model that reads doubtful extractive answers again (RAG_ANSWER_CHECK): the packaged 1.5B model, or the
     OpenAI-compatible server."""
     if settings.answer_check == "local":
-        from rag.llm_local import LocalGenerator, packaged_model
+        from rag.generate import LazyModel
+        from rag.llm_local import LocalGenerator, packaged_model, require_packaged
 
-        return LocalGenerator(packaged_model(settings.model_dir, CHECK_MODEL), settings.llm_threads, 1024)
+        require_packaged(settings.model_dir, CHECK_MODEL)  # told at start-up; loaded (2 GB) at the first doubtful answer
+        return LazyModel(f"local:{CHECK_MODEL}", lambda: LocalGenerator(packaged_model(settings.model_dir, CHECK_MODEL), settings.llm_threads, 1024))
     from rag.llm_openai import OpenAIGenerator
 
     return OpenAIGenerator(build_openai_client(settings, "RAG_ANSWER_CHECK=openai"), settings.openai_model, settings.llm_retries)

@@ -1,5 +1,6 @@
 """Fixtures: the real embedding model (loaded once), real Chroma in temporary folders, the real app."""
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from api.app import create_app
 from rag.config import Settings
 from rag.embed import Embedder, build_embedder
 from rag.pipeline import Pipeline, build
+
+# The tests pin answers to the extractive answerer as extracted: the default answer check (a 1.5B model, 2 GB per
+# process, servers started by tests included) has its own tests, tests/test_check.py and tests/test_llm_local.py.
+os.environ["RAG_ANSWER_CHECK"] = "off"
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

