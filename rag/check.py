@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from rag.answer import PREMISE_CORRECTION, REFUSAL
 from rag.conversation import Turn
 from rag.errors import UpstreamError
-from rag.generate import Deadline, LanguageModel, Message
+from rag.generate import Deadline, LanguageModel, LazyModel, Message
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 if TYPE_CHECKING:
@@ -83,6 +83,11 @@ class CheckedAnswerer:
 
     def standalone(self, turns: Sequence[Turn]) -> str:
         return self._inner.standalone(turns)
+
+    def prepare(self) -> None:
+        """Start loading a model loaded at its first use, so that the first doubtful answer does not wait for it."""
+        if isinstance(self._generator, LazyModel):
+            self._generator.load_in_background()
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """The inner answer, or when it is in doubt the first of it and its next-best alternatives (up to `tries` in

