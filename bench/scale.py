@@ -106,7 +106,7 @@ def measure_ours(articles: list[GeneratedArticle], replay: ReplayEmbedder, scrat
     """Ingest, re-ingest, in-process and HTTP latency, concurrency, memory, disk and recall for our pipeline."""
     data_dir = scratch / f"ours-{label}"
     corpus = _write_corpus(articles, scratch / f"corpus-{label}")
-    settings = Settings(data_dir=data_dir, answerer="extractive")
+    settings = Settings(data_dir=data_dir, answerer="extractive", answer_check="off")
     pipeline = build(settings, embedder=replay)
     pipeline.prepare(answerer=False)  # as `rag ingest` does: the keyword index follows every write
     ingest_s, chunks = _ingest(pipeline, corpus, f"ours {label} ingest")
