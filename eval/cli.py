@@ -55,7 +55,7 @@ def run_eval(
                 if not results:
                     raise InvalidInput(f"no article could be ingested from {', '.join(map(str, corpus))}")
                 progress_console.print(f"ingested {len(results)} articles into a temporary index ({len(failures)} failed)")
-            pipeline.prepare()
+            pipeline.prepare(wait_for_models=True)  # no answer's deadline is spent loading a model
             answerer = pipeline.answerer_name
             progress_console.print(f"answering with {answerer}")
             target = PipelineTarget(pipeline)

@@ -84,10 +84,11 @@ class CheckedAnswerer:
     def standalone(self, turns: Sequence[Turn]) -> str:
         return self._inner.standalone(turns)
 
-    def prepare(self) -> None:
-        """Start loading a model loaded at its first use, so that the first doubtful answer does not wait for it."""
+    def prepare(self, wait: bool) -> None:
+        """Load a model loaded at its first use now (`wait`), or start loading it in the background, so that the first
+        doubtful answer does not spend its deadline waiting for it."""
         if isinstance(self._generator, LazyModel):
-            self._generator.load_in_background()
+            self._generator.load() if wait else self._generator.load_in_background()
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """The inner answer, or when it is in doubt the first of it and its next-best alternatives (up to `tries` in
@@ -95,16 +96,14 @@ class CheckedAnswerer:
         answerer stands unless one of its near misses is found stated. A premise correction says what the articles
         state instead of what was asked: it is no answer to check."""
         answer = self._inner.answer(question, passages)
-        deadline = Deadline(self._deadline_s)
         if answer.refused:
-            return self._rescued(question, passages, answer, deadline)
+            return self._rescued(question, passages, answer)
         if not answer.citations:
             return answer
-        if (
-            answer.answer.startswith(PREMISE_CORRECTION)
-            or self._doubt(question, answer.citations[0].text) < self._min_doubt
-            or self._stated(question, answer, deadline)
-        ):
+        if answer.answer.startswith(PREMISE_CORRECTION) or self._doubt(question, answer.citations[0].text) < self._min_doubt:
+            return replace(answer, answerer=self.name)
+        deadline = self._deadline()
+        if self._stated(question, answer, deadline):
             return replace(answer, answerer=self.name)
         alternatives = self._alternatives(question, passages, answer.citations, self._tries - 1)
         stated = next((alternative for alternative in alternatives if self._stated(question, alternative, deadline)), None)
@@ -113,13 +112,24 @@ class CheckedAnswerer:
         read = Verification(sentences=1 + len(alternatives), supported=0, repaired=0, fallback=False)
         return replace(answer, answerer=self.name, answer=REFUSAL, refused=True, citations=(), verification=read)
 
-    def _rescued(self, question: str, passages: Sequence[Passage], refusal: Answer, deadline: Deadline) -> Answer:
+    def _rescued(self, question: str, passages: Sequence[Passage], refusal: Answer) -> Answer:
         """For a refusal: the first of the sentences refused only for saying the question in other words that the
         model finds stating the answer (up to `tries`), else the refusal."""
-        for missed in self._near_misses(question, passages, self._tries):
-            if self._stated(question, missed, deadline):
-                return replace(missed, answerer=self.name)
-        return replace(refusal, answerer=self.name)
+        near_misses = self._near_misses(question, passages, self._tries)
+        if not near_misses:
+            return replace(refusal, answerer=self.name)
+        deadline = self._deadline()
+        stated = next((missed for missed in near_misses if self._stated(question, missed, deadline)), None)
+        return replace(stated or refusal, answerer=self.name)
+
+    def _deadline(self) -> Deadline:
+        """The deadline of this answer's readings, started once the model is loaded: loading (assembling 1.1 GB on a
+        first run) is not the answer's time. A model that cannot load fails each reading: the answer is refused."""
+        try:
+            self.prepare(wait=True)
+        except UpstreamError as exc:
+            log.warning("the check's model could not be loaded: %s", exc)
+        return Deadline(self._deadline_s)
 
     def _stated(self, question: str, answer: Answer, deadline: Deadline) -> bool:
         """Whether the model finds the answer's first cited sentence stating it (False when the model fails)."""

@@ -59,6 +59,10 @@ class LazyModel:
         self._model: LanguageModel | None = None
         self._loading = threading.Lock()
 
+    def load(self) -> None:
+        """Load the model now (UpstreamError when it cannot be)."""
+        self._loaded()
+
     def _loaded(self) -> LanguageModel:
         with self._loading:
             if self._model is None:

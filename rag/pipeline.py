@@ -104,15 +104,15 @@ class Pipeline:
         """Who writes this pipeline's answers (loads the answerer)."""
         return self._answering().name
 
-    def prepare(self, answerer: bool = True) -> None:
-        """Load the keyword index (and the answerer, and start loading the answer check's model) now, seconds on a
-        large corpus or for a local model, rather than at the first question. Before an ingest, it lets every write update the index in place, so `close`
+    def prepare(self, answerer: bool = True, wait_for_models: bool = False) -> None:
+        """Load the keyword index (and the answerer, and the answer check's model: in the background unless
+        `wait_for_models`) now, seconds on a large corpus or for a local model, rather than at the first question. Before an ingest, it lets every write update the index in place, so `close`
         saves an index that is current and the next start loads it instead of re-reading the store."""
         self._index.warm()
         if answerer:
             loaded = self._answering()
             if isinstance(loaded, CheckedAnswerer):
-                loaded.prepare()  # the check's model loads meanwhile, in the background
+                loaded.prepare(wait_for_models)
 
     def close(self) -> None:
         """Save what a restart would otherwise rebuild (the keyword index beside an embedded store); stop the query
