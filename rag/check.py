@@ -87,8 +87,10 @@ class CheckedAnswerer:
     def prepare(self, wait: bool) -> None:
         """Load a model loaded at its first use now (`wait`), or start loading it in the background, so that the first
         doubtful answer does not spend its deadline waiting for it."""
-        if isinstance(self._generator, LazyModel):
-            self._generator.load() if wait else self._generator.load_in_background()
+        if isinstance(self._generator, LazyModel) and wait:
+            self._generator.load()
+        elif isinstance(self._generator, LazyModel):
+            self._generator.load_in_background()
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:
         """The inner answer, or when it is in doubt the first of it and its next-best alternatives (up to `tries` in
