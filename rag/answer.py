@@ -194,9 +194,8 @@ class ExtractiveAnswerer:
         refuses a question the passages may answer in other words ("Which bank is taking over Helvetia Bank?" against
         "Alpenbank agreed on Sunday to buy troubled rival Helvetia Bank"; "How many runs did Head score?" against
         "Head scored 137")."""
-        loose = self.tuned(self._weights, self._min_similarity, 0.0)
-        candidates = [replace(c, states_measure=True) for c in loose.candidates(question, passages)]
-        return loose._next_answers(question, candidates, (), count)
+        candidates = [replace(c, states_measure=True) for c in self.candidates(question, passages)]
+        return self.tuned(self._weights, self._min_similarity, 0.0)._next_answers(question, candidates, (), count)
 
     def _next_answers(self, question: str, candidates: Sequence[Candidate], cited: Sequence[Citation], count: int) -> list[Answer]:
         """The best answers from the candidates in turn (up to `count`), each citing none cited before."""

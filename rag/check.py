@@ -87,9 +87,11 @@ class CheckedAnswerer:
     def prepare(self, wait: bool) -> None:
         """Load a model loaded at its first use now (`wait`), or start loading it in the background, so that the first
         doubtful answer does not spend its deadline waiting for it."""
-        if isinstance(self._generator, LazyModel) and wait:
+        if not isinstance(self._generator, LazyModel):
+            return
+        if wait:
             self._generator.load()
-        elif isinstance(self._generator, LazyModel):
+        else:
             self._generator.load_in_background()
 
     def answer(self, question: str, passages: Sequence[Passage]) -> Answer:

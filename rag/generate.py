@@ -51,12 +51,14 @@ def json_format(schema: dict[str, Any]) -> dict[str, Any]:
 
 class LazyModel:
     """A model loaded at its first use, once: a service whose answers are never in doubt, or a command that only
-    ingests, never pays for loading it. A model that cannot be loaded fails each use as an UpstreamError."""
+    ingests, never pays for loading it. A model that cannot be loaded (a missing or corrupt file: no retry mends it)
+    fails every use as the same UpstreamError, without reading its files again."""
 
     def __init__(self, name: str, load: Callable[[], LanguageModel]) -> None:
         self.name = name
         self._load = load
         self._model: LanguageModel | None = None
+        self._failure: UpstreamError | None = None
         self._loading = threading.Lock()
 
     def load(self) -> None:
@@ -65,11 +67,14 @@ class LazyModel:
 
     def _loaded(self) -> LanguageModel:
         with self._loading:
+            if self._failure is not None:
+                raise self._failure
             if self._model is None:
                 try:
                     self._model = self._load()
                 except RagError as exc:
-                    raise UpstreamError(f"the model {self.name} could not be loaded: {exc}") from exc
+                    self._failure = UpstreamError(f"the model {self.name} could not be loaded: {exc}")
+                    raise self._failure from exc
             return self._model
 
     def load_in_background(self) -> None:

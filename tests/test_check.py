@@ -38,15 +38,24 @@ def states(it: bool) -> httpx.Response:
     return httpx.Response(200, json=body)
 
 
+def server_check(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings whose answer check asks the (mocked) OpenAI-compatible server."""
+    return Settings(data_dir=tmp_path / "data", answer_check="openai", openai_base_url=BASE, openai_model="m", openai_api_key="k", **overrides)  # type: ignore[arg-type]
+
+
+def articles_folder(tmp_path: Path, **texts: str) -> Path:
+    """A folder holding one article file per keyword (its file name) and text."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in texts.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def checked(tmp_path: Path, embedder: CountingEmbedder) -> Pipeline:
-    articles = tmp_path / "articles"
-    articles.mkdir()
-    (articles / "wimbledon.txt").write_text(ARTICLE, encoding="utf-8")
-    (articles / "port.txt").write_text(OTHER, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", answer_check="openai", openai_base_url=BASE, openai_model="m", openai_api_key="k")
-    pipeline = build(settings, embedder)
-    assert len(pipeline.ingest_paths([articles])[0]) == 2
+    pipeline = build(server_check(tmp_path), embedder)
+    assert len(pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE, port=OTHER)])[0]) == 2
     return pipeline
 
 
@@ -114,12 +123,8 @@ def test_a_question_word_the_passage_says_in_a_longer_form_raises_no_doubt(tmp_p
 
 @respx.mock
 def test_a_check_that_finds_the_best_sentence_silent_reads_the_next_best_and_answers_from_it(tmp_path: Path, embedder: CountingEmbedder) -> None:
-    articles = tmp_path / "articles"
-    articles.mkdir()
-    (articles / "wimbledon.txt").write_text(ARTICLE, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path / "data", answer_check="openai", check_min_doubt=0.0, check_tries=3, openai_base_url=BASE, openai_model="m", openai_api_key="k")
-    pipeline = build(settings, embedder)
-    pipeline.ingest_paths([articles])
+    pipeline = build(server_check(tmp_path, check_min_doubt=0.0, check_tries=3), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
     route = respx.post(COMPLETIONS).mock(side_effect=[states(False), states(True)])
     answer = pipeline.ask("Who won the Wimbledon title?")
     read = [json.loads(call.request.content)["messages"][1]["content"].split("\n")[0] for call in route.calls]
@@ -139,8 +144,7 @@ def test_a_premise_correction_is_not_checked_as_an_answer_to_the_question(tmp_pa
     from rag.answer import PREMISE_CORRECTION
     from tests.conftest import SEEDS
 
-    settings = Settings(data_dir=tmp_path / "data", answer_check="openai", check_min_doubt=0.0, openai_base_url=BASE, openai_model="m", openai_api_key="k")
-    pipeline = build(settings, embedder)
+    pipeline = build(server_check(tmp_path, check_min_doubt=0.0), embedder)
     pipeline.ingest_paths([SEEDS])
     route = respx.post(COMPLETIONS).mock(return_value=states(False))
     answer = pipeline.ask("Why was the original Leaf launched in 2015?")
@@ -158,17 +162,13 @@ The finance minister said the deal would protect savers.
 
 @respx.mock
 def test_a_refusal_for_other_wording_is_answered_when_the_model_finds_a_near_miss_stating_it(tmp_path: Path, embedder: CountingEmbedder) -> None:
-    articles = tmp_path / "articles"
-    articles.mkdir()
-    (articles / "bank.txt").write_text(BANK, encoding="utf-8")
-    (articles / "port.txt").write_text(OTHER, encoding="utf-8")
+    articles = articles_folder(tmp_path, bank=BANK, port=OTHER)
     question = "Which bank is taking over Helvetia Bank?"  # "taking over": the article says "agreed to buy"
     plain = build(Settings(data_dir=tmp_path / "plain"), embedder)
     plain.ingest_paths([articles])
     assert plain.ask(question).refused
 
-    settings = Settings(data_dir=tmp_path / "data", answer_check="openai", check_tries=2, openai_base_url=BASE, openai_model="m", openai_api_key="k")
-    pipeline = build(settings, embedder)
+    pipeline = build(server_check(tmp_path, check_tries=2), embedder)
     pipeline.ingest_paths([articles])
     route = respx.post(COMPLETIONS).mock(return_value=states(True))
     answer = pipeline.ask(question)
@@ -187,12 +187,10 @@ def test_a_refusal_for_other_wording_is_answered_when_the_model_finds_a_near_mis
 
 @pytest.mark.slow
 def test_the_packaged_model_checks_by_default_refusing_what_its_sentence_does_not_state(tmp_path: Path, embedder: CountingEmbedder) -> None:
-    article = tmp_path / "wimbledon.txt"
-    article.write_text(ARTICLE, encoding="utf-8")
-    defaults = Settings(data_dir=tmp_path / "data", _env_file=None, answer_check=Settings.model_fields["answer_check"].default)
-    assert defaults.answer_check == "local"
-    pipeline = build(defaults.model_copy(update={"llm_deadline_s": 300}), embedder)  # a shared CI machine: no speed test
-    pipeline.ingest_paths([article])
+    default = Settings.model_fields["answer_check"].default  # the tests' environment sets it off
+    assert default == "local"
+    pipeline = build(Settings(data_dir=tmp_path / "data", answer_check=default, llm_deadline_s=300), embedder)  # a shared CI machine: no speed test
+    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
     runner_up = pipeline.ask(RUNNER_UP)  # the passage tells the champions' prize money, not the runner-up's
     assert runner_up.refused and runner_up.answerer == "extractive+check" and runner_up.verification.sentences >= 1
     champions = pipeline.ask(CHAMPIONS)
@@ -210,7 +208,7 @@ def test_a_missing_check_model_is_told_at_start_up_with_what_to_install(tmp_path
         build(Settings(data_dir=tmp_path / "data", model_dir=tmp_path / "models", answer_check="local"), embedder)
 
 
-def test_the_check_model_is_loaded_once_at_its_first_use_and_a_failed_load_is_an_upstream_error() -> None:
+def test_the_check_model_is_loaded_once_at_its_first_use_and_a_failed_load_is_an_upstream_error_not_retried() -> None:
     from rag.errors import ConfigError, UpstreamError
     from rag.generate import Deadline, LazyModel
 
@@ -228,7 +226,11 @@ def test_the_check_model_is_loaded_once_at_its_first_use_and_a_failed_load_is_an
     assert loads == [1]
 
     def broken() -> Replying:
+        loads.append(2)
         raise ConfigError("the packaged model's sha256 is 00, expected cc")
 
-    with pytest.raises(UpstreamError, match="sha256 is 00"):
-        LazyModel("m", broken).complete([], 12, Deadline(5))
+    failing = LazyModel("m", broken)
+    for _ in range(2):
+        with pytest.raises(UpstreamError, match="sha256 is 00"):
+            failing.complete([], 12, Deadline(5))
+    assert loads == [1, 2]  # a failed load is not tried again at every doubtful answer
