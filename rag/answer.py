@@ -8,6 +8,7 @@ from rag.conversation import Turn, carry_context
 from rag.quantity import measure_equivalents, same_figure_kind, states_measure
 from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, shape_of
 from rag.local_index import LocalIndex
+from rag.names import name_forms, spells_out
 from rag.terms import content_words, fold_accents, terms
 from rag.thesaurus import related
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
@@ -213,7 +214,8 @@ class ExtractiveAnswerer:
     def off_topic(self, question: str, passages: Sequence[Passage]) -> bool:
         """The hard gates: the question names what no article mentions, or no passage is close in meaning (a passage
         a little less close counts when one of its sentences says what the question asks in its words)."""
-        if any(not self._knows_name(name) for name in shape_of(question).names):
+        shape = shape_of(question)
+        if any(not self._knows_name(name, shape) for name in shape.names):
             return True
         best = max((max((p.dense_score, *p.sentence_scores)) for p in passages), default=0.0)
         if best >= self._min_similarity:
@@ -237,7 +239,7 @@ class ExtractiveAnswerer:
         shape = shape_of(question)
         text = f"{claim} {evidence}"
         lowered = text.lower().replace("’", "'")
-        if not fits_kind(_without_numbers(claim, _numbers_in(question)), shape.kind, shape.names) or not _about_names(shape.names, lowered):
+        if not fits_kind(_without_numbers(claim, _numbers_in(question)), shape.kind, shape.names) or not _about_names(shape, lowered):
             return False
         if not _numbers_in(question) <= _numbers_in(lowered):
             return False
@@ -285,7 +287,7 @@ class ExtractiveAnswerer:
     def candidates(self, question: str, passages: Sequence[Passage]) -> list[Candidate]:
         """Every sentence of every passage, with its signals (none when the question names what no article mentions)."""
         shape = shape_of(question)
-        if any(not self._knows_name(name) for name in shape.names):
+        if any(not self._knows_name(name, shape) for name in shape.names):
             return []
         weights = self.term_weights(question)
         equivalents = self._equivalents(question, weights, shape)
@@ -302,8 +304,10 @@ class ExtractiveAnswerer:
         for passage in passages:
             article_text[passage.document.id] = f"{article_text.get(passage.document.id, passage.document.title)}\n{passage.chunk.text}"
         lowered = {doc: text.lower().replace("’", "'") for doc, text in article_text.items()}
-        about = {doc: _about_names(shape.names, text) for doc, text in lowered.items()}
-        with_numbers = {doc: not numbers or numbers <= _numbers_in(text) for doc, text in lowered.items()}
+        about = {doc: _about_names(shape, text) for doc, text in lowered.items()}
+        # "Who scored in the Euro 2024 final?": an article published in 2024 need not write its own year.
+        years = {p.document.id: {str(p.document.published.year)} if p.document.published else set() for p in passages}
+        with_numbers = {doc: not numbers or numbers <= _numbers_in(text) | years[doc] for doc, text in lowered.items()}
         for rank, passage in enumerate(passages):
             chunk = passage.chunk
             about_names = about[passage.document.id]
@@ -349,9 +353,10 @@ class ExtractiveAnswerer:
                 )
         return found
 
-    def _knows_name(self, name: str) -> bool:
-        stems = terms(name)
-        return not stems or all(self._keywords.knows(stem) for stem in stems)
+    def _knows_name(self, name: str, shape: QuestionShape) -> bool:
+        """Whether some article uses the name, in any of its forms ("Japanese" or "Japan"); an acronym may be spelled
+        out instead, which the passages' names gate reads."""
+        return name in shape.acronyms or any(not terms(form) or all(self._keywords.knows(stem) for stem in terms(form)) for form in name_forms(name))
 
     def _complement(self, best: Candidate, candidates: list[Candidate], weights: dict[str, float]) -> list[Candidate]:
         """A second sentence, from another article, when it covers question terms the first one misses."""
@@ -396,12 +401,18 @@ def _word_family(term: str, said: set[str]) -> bool:
     return len(term) >= 4 and any(other.startswith(term) for other in said)
 
 
-def _about_names(names: tuple[str, ...], lowered: str) -> bool:
-    """One or two names must all be in the text, written with or without accents ("Andujar" / "Andújar"); of a
-    longer list (a multi-article question), half."""
+def _about_names(shape: QuestionShape, lowered: str) -> bool:
+    """One or two names must all be in the text, written with or without accents ("Andujar" / "Andújar"), a nationality
+    by its place or the reverse ("Japanese" / "Japan's"), an acronym spelled out; of a longer list (a multi-article
+    question), half."""
     plain = fold_accents(lowered)
-    present = sum(1 for name in names if fold_accents(name) in plain)
+    names = shape.names
+    present = sum(1 for name in names if _written(fold_accents(name), plain, name in shape.acronyms))
     return present == len(names) if len(names) <= 2 else present * 2 >= len(names)
+
+
+def _written(name: str, plain: str, acronym: bool) -> bool:
+    return any(form in plain for form in name_forms(name)) or (acronym and spells_out(name, plain))
 
 
 def _numbers_in(text: str) -> set[str]:

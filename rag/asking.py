@@ -44,6 +44,8 @@ _RELATIVE_TIME = re.compile(
     rf"in the (?:past|last) (?:few )?(?:days|weeks|months)|(?<!\bthe )(?<!\bof )today|yesterday|on {_WEEKDAY})\b",
     re.I,
 )
+# "this year's winner": the time word says which one, and reads as "the winner" without it.
+_RELATIVE_POSSESSIVE = re.compile(r"\s*\b(?:this|last|past)\s+(?:week|weekend|month|year|season)['’]s\b", re.I)
 
 # A word not at a sentence's start (a name there is capitalized as any word is), and any word of a question.
 _INNER_WORD = re.compile(r"(?<![.!?\"“]\s)(?<=\s)([A-Za-z][\w&'’-]*\w)")
@@ -120,8 +122,9 @@ def _only_a_date(sentence: str) -> bool:
 
 
 def _without_relative_time(question: str) -> str:
-    """The question without "this week", "recently" and the like (kept when nothing else would be left)."""
-    stripped = " ".join(_RELATIVE_TIME.sub("", question).split())
+    """The question without "this week", "recently" and the like (kept when nothing else would be left); "this year's
+    winner" becomes "the winner"."""
+    stripped = " ".join(_RELATIVE_TIME.sub("", _RELATIVE_POSSESSIVE.sub(" the", question)).split())
     stripped = re.sub(r"\s+([?.!,])", r"\1", stripped)
     return stripped if len(stripped.split()) >= 2 else question
 

@@ -5,6 +5,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 from enum import Enum
 
+from rag.names import NATIONALITIES
 from rag.terms import STOP_WORDS, terms
 
 
@@ -115,14 +116,8 @@ _HAS_DATE = re.compile(
 
 _CALENDAR = re.compile(rf"{_MONTHS}|(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?")
 # Nationality and regional adjectives: capitalized, but they say where from, not who or which.
-_DEMONYMS = frozenset(
-    "american british english scottish welsh irish french german dutch belgian swiss austrian italian spanish portuguese "
-    "swedish norwegian danish finnish icelandic polish czech slovak hungarian romanian bulgarian greek turkish russian "
-    "ukrainian chinese japanese korean indian pakistani bangladeshi vietnamese thai indonesian malaysian filipino "
-    "australian canadian mexican brazilian argentine argentinian chilean colombian peruvian egyptian nigerian kenyan "
-    "ethiopian ghanaian israeli iranian iraqi saudi emirati qatari syrian lebanese european african asian arab latin "
-    "scandinavian nordic baltic balkan".split()
-)
+_DEMONYMS = frozenset(NATIONALITIES)
+_ACRONYM = re.compile(r"\b[A-Z]{2,5}s?\b")
 _CALLED = re.compile(r"\b(called|named|known as|dubbed|titled)\s+\S", re.I)
 _ASKS_REASON = re.compile(r"^\s*why\b|\b(what|which) (caused|led to|prompted|drove)\b|\breasons? (for|behind)\b", re.I)
 _GIVES_REASON = re.compile(
@@ -150,6 +145,7 @@ class QuestionShape:
     predicate: str | None = None  # the event or role asked about: "launch" (…launched?), "chair" (Who chairs…?)
     defined: str | None = None  # the name whose nature the question asks ("Nissan N7" in "What kind of car is…")
     money: bool = False  # a sum of money is asked: only a sentence stating one in a currency answers
+    acronyms: tuple[str, ...] = ()  # the names written in capitals ("etfs" of "ETFs"), which an article may spell out
 
 
 @lru_cache(maxsize=4096)  # the answerer's ranking, gates and checks each ask a question's shape: made once
@@ -169,7 +165,8 @@ def shape_of(question: str) -> QuestionShape:
     kind_of = _KIND_OF.search(question)
     money = bool(_ASKS_MONEY.search(question)) or (asked in _MONEY_MEASURES and bool(measure) and _heads(question, measure.end(1)))
     return QuestionShape(
-        kind, names_in(question), asked, counted, terms(kind_of.group(1)) if kind_of else (), _predicate(question), _defined(question), money
+        kind, names_in(question), asked, counted, terms(kind_of.group(1)) if kind_of else (), _predicate(question), _defined(question), money,
+        tuple(match.group().lower() for match in _ACRONYM.finditer(question)),
     )
 
 

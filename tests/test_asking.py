@@ -21,6 +21,7 @@ from tests.conftest import NCIC_QUESTION
         ("The U.S. Fed met on Jan. 5 in Washington. What did it decide?", "What did it decide?", "The U.S. Fed met on Jan. 5 in Washington.", None),
         ("Who leads Nissan? Thanks!", "Who leads Nissan?", "Thanks!", None),
         ("What happened today?", "What happened?", "", None),
+        ("Which novel by this year's Nobel winner won the Booker?", "Which novel by the Nobel winner won the Booker?", "", None),
     ],
 )
 def test_the_question_is_found_inside_what_people_write(message: str, ask: str, context: str, day: date | None) -> None:
