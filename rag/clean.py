@@ -26,6 +26,11 @@ _SHARE_LINE = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_READ_MORE = re.compile(r"(?<=[.!?”\"])\s*Read more\s*$")
+# A wire story's dateline opening its lead: "NEW YORK, June 18 (NewsWire) - ", "LONDON (Reuters) - ", "CNN — ",
+# "NewsWire — ". It says where and when the story was filed, not who did what.
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Z'’.-]+(?:\s+[A-Z][A-Z'’.-]+)*(?:,[^-—–\n]{1,50}?)?(?:\s*\([^)\n]{1,30}\))?\s*(?:--?|[—–])|[A-Z]\w+\s*[—–])\s+"
+)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
@@ -129,3 +134,8 @@ def drop_hidden_html(html: str) -> str:
             if parent is not None:
                 element.drop_tree()
     return lxml_html.tostring(tree, encoding="unicode")
+
+
+def without_dateline(sentence: str) -> str:
+    """The sentence without the dateline a wire story's lead opens with ("HONG KONG, Jan 29 (NewsWire) - ")."""
+    return _DATELINE.sub("", sentence, count=1)

@@ -5,6 +5,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 from enum import Enum
 
+from rag.clean import without_dateline
 from rag.names import NATIONALITIES
 from rag.terms import STOP_WORDS, terms
 
@@ -277,8 +278,9 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
         return bool(_HAS_DATE.search(sentence))
     if kind is AnswerKind.PLACE:
         return bool(_PLACE_LOOSE.search(sentence)) or bool(_new_names(sentence, question_names))
+    # A lead's dateline ("NEW YORK, June 18 (NewsWire) - ") names where the story was filed, not who or which.
     if kind is AnswerKind.NAME:  # "the drug, called velmitumab": a name may be written in lower case
-        return bool(_own_names(sentence, question_names)) or bool(_CALLED.search(sentence))
+        return bool(_own_names(without_dateline(sentence), question_names)) or bool(_CALLED.search(sentence))
     if kind is AnswerKind.PERSON:  # "Who founded it?" is not answered by "founded in Leeds"
-        return bool(_own_names(_AFTER_PLACE_WORD.sub(" ", sentence), question_names))
+        return bool(_own_names(_AFTER_PLACE_WORD.sub(" ", without_dateline(sentence)), question_names))
     return True

@@ -3,6 +3,7 @@ from typing import ClassVar
 
 import pytest
 
+from rag.clean import without_dateline
 from rag.config import Settings
 from rag.documents import make_article
 from rag.embed import Embedder
@@ -549,3 +550,20 @@ def test_a_percentage_counts_nobody_and_a_nationality_names_nobody(pipeline: Pip
     assert pipeline.ask("How many patients died while waiting at St Anne's Hospital?").refused  # 58% counts none
     assert "2,300" in pipeline.ask("How many people waited over 12 hours?").answer
     assert pipeline.ask("Which group carried out the Fennix hack?").refused  # "the Swedish retailer" names no group
+
+
+def test_a_leads_dateline_names_no_one_a_which_question_asks_for(pipeline: Pipeline) -> None:
+    given(pipeline, "velar", "Velar becomes most valuable company", (
+        "NEW YORK, June 18 (NewsWire) - Velar became the world's most valuable listed company on Tuesday, as investors kept piling into the chipmaker. "
+        "Velar shares rose 3.5% to $135.58, giving it a market value of $3.34 trillion and pushing it past Orbex, worth $3.32 trillion. "
+        "The company's processors power most data centres."))
+    answer = pipeline.ask("Which company did Velar overtake to become the world's most valuable?")
+    assert not answer.refused and "Orbex" in answer.answer
+
+
+def test_a_dateline_is_told_from_the_lead_it_opens() -> None:
+    assert without_dateline("HONG KONG, Jan 29 (NewsWire) - A court ordered") == "A court ordered"
+    assert without_dateline("LONDON (Reuters) - Banks fell") == "Banks fell"
+    assert without_dateline("CNN — The storm") == "The storm"
+    assert without_dateline("Nissan - the carmaker - said") == "Nissan - the carmaker - said"
+    assert without_dateline("Alaska Air agreed on Sunday - after talks - to buy") == "Alaska Air agreed on Sunday - after talks - to buy"
