@@ -96,6 +96,14 @@ _WHO_DID = re.compile(r"^\s*(?i:who)\s+(?:(?i:first|now|currently|later|then)\s+
 _WHO_IS = re.compile(
     r"^\s*(?i:who)\s+(?:is|was|are|were|will be)\s+(?:the|its|their)\s+(?:[\w’'-]+['’]s\s+)?(?:(?:new|current|former|next)\s+)?([a-z]+)\b"
 )
+# "Who was appointed to liquidate…", "Which bank was chosen…": the participle after who/which-noun and a form of "be".
+_ASKED_PASSIVE = re.compile(
+    rf"^\s*(?i:who|(?:which|what)\s+[a-z]+)\s+(?:is|was|are|were|has been|have been|had been|will be)\s+([a-z]{{2,}}(?<!e)ed|{'|'.join(_IRREGULAR_PARTICIPLES)})\b"
+)
+# "Which company did Nvidia overtake…", "Whose record did Gukesh break?": the verb after the named subject of did/does.
+_ASKED_DEED = re.compile(
+    r"^\s*(?i:who|whom|whose|which|what)\b[^?]*?\b(?i:did|does|do)\s+(?:the\s+)?(?:[A-Z][\w'’.&-]*\s+)+(?!(?:say|tell|report|claim|think|expect)\b)([a-z]{3,})\b"
+)
 # "What kind of car is the Nissan N7?", "Who is Oliver Grant?": a question asking what a named thing is.
 _DEFINITION = re.compile(
     rf"^\s*(?i:what|who)\s+(?:{_KINDS_OF}\s+[\w-]+\s+)?(?i:is|was|are|were)\s+(?:the\s+)?"
@@ -196,7 +204,13 @@ def defines(name: str, sentence: str) -> bool:
 def _predicate(question: str) -> str | None:
     """The term of the event or role the question asks about, if its shape shows one."""
     did = _WHO_DID.match(question)
-    match = _PARTICIPLE_END.search(question) or (did if did and did.group(1) not in _AUXILIARIES else None) or _WHO_IS.match(question)
+    match = (
+        _PARTICIPLE_END.search(question)
+        or (did if did and did.group(1) not in _AUXILIARIES else None)
+        or _WHO_IS.match(question)
+        or _ASKED_PASSIVE.match(question)
+        or _ASKED_DEED.search(question)
+    )
     found = terms(match.group(1)) if match else ()
     return found[0] if found else None
 

@@ -567,3 +567,16 @@ def test_a_dateline_is_told_from_the_lead_it_opens() -> None:
     assert without_dateline("CNN — The storm") == "The storm"
     assert without_dateline("Nissan - the carmaker - said") == "Nissan - the carmaker - said"
     assert without_dateline("Alaska Air agreed on Sunday - after talks - to buy") == "Alaska Air agreed on Sunday - after talks - to buy"
+
+
+def test_the_sentence_telling_of_the_asked_deed_beats_the_lead_that_sums_the_story(pipeline: Pipeline) -> None:
+    given(pipeline, "orion", "Court orders Orion Homes wound up", (
+        "HONG KONG, Jan 29 (NewsWire) - A Hong Kong court ordered the liquidation of Orion Homes Group on Monday, two years after the property developer defaulted on its debts. "
+        "The court appointed Baxter & Lane as liquidators. "
+        "Judge Mei Chan said the company had failed to present a workable plan."))
+    given(pipeline, "chess", "Arjun becomes youngest chess champion", (
+        "SINGAPORE, Dec 12 (NewsWire) - Arjun Rao became the youngest world chess champion on Thursday, beating the defending champion in the final game. "
+        "He broke the record set by Boris Halvorsen, who became champion at 22 in 1985. "
+        "Rao, 18, won the match 7.5-6.5."))
+    assert "Baxter & Lane" in pipeline.ask("Who was appointed to liquidate the property developer?").answer
+    assert "Halvorsen" in pipeline.ask("Whose record as youngest world chess champion did Arjun break?").answer
