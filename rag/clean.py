@@ -136,6 +136,7 @@ def drop_hidden_html(html: str) -> str:
     return lxml_html.tostring(tree, encoding="unicode")
 
 
-def without_dateline(sentence: str) -> str:
-    """The sentence without the dateline a wire story's lead opens with ("HONG KONG, Jan 29 (NewsWire) - ")."""
-    return _DATELINE.sub("", sentence, count=1)
+def dateline(sentence: str) -> str:
+    """The dateline a wire story's lead opens with ("HONG KONG, Jan 29 (NewsWire) - "), or ""."""
+    match = _DATELINE.match(sentence)
+    return match.group() if match else ""
