@@ -112,12 +112,17 @@ def unsupported_claims(answer: str, cited_texts: Sequence[str]) -> list[str]:
     evidence = normalize(" ".join(cited_texts))
     names = {_POSSESSIVE.sub("", m.group()) for m in _NAME.finditer(text) if m.group().lower() not in _OPENERS}
     claims = {m.group() for m in _NUMBER.finditer(text)} | names
-    missing = []
-    for claim in sorted(claims):
-        needle = normalize(claim)
-        if needle and re.search(rf"(?<![\w.]){re.escape(needle)}(?!\w)", evidence) is None:
-            missing.append(claim)
-    return missing
+    return [claim for claim in sorted(claims) if not _cited(claim, evidence)]
+
+
+def _cited(claim: str, evidence: str) -> bool:
+    """Whether the normalized evidence holds the claim as a word, or each part of a hyphenated one ("China-made" of
+    "EVs made in China", "Paris-based" of "based in Paris")."""
+    needle = normalize(claim)
+    if not needle or re.search(rf"(?<![\w.]){re.escape(needle)}(?!\w)", evidence):
+        return True
+    parts = needle.split() if "-" in claim else []  # normalize() reads the hyphen as a space
+    return len(parts) > 1 and all(re.search(rf"(?<![\w.]){re.escape(part)}(?!\w)", evidence) for part in parts)
 
 
 def evidence_rank(evidence: Sequence[str], retrieved: Sequence[str]) -> int | None:

@@ -39,6 +39,9 @@ def test_unsupported_claims_are_numbers_and_names_missing_from_citations() -> No
     assert unsupported_claims("Toyota holds 45 per cent [1]", ["NCIC will invest for the remaining 60 per cent"]) == ["45", "Toyota"]
     # A sentence's first word is capitalized without being a name; a real name in that place still counts.
     assert unsupported_claims("According to NCIC, it holds 60 per cent [1]", ["NCIC: the remaining 60 per cent"]) == []
+    # a hyphenated name is cited when each of its parts is: "China-made" of "EVs made in China", not of "made in Japan"
+    assert unsupported_claims("XHBY reported on China-made EVs [1]", ["XHBY reported that Nissan views EVs made in China"]) == []
+    assert unsupported_claims("XHBY reported on China-made EVs [1]", ["XHBY reported that Nissan views EVs made in Japan"]) == ["China-made"]
     assert unsupported_claims("Toyota, according to NCIC, holds 60 per cent [1]", ["NCIC: 60 per cent"]) == ["Toyota"]
     # a name's possessive is the name
     assert unsupported_claims("The N7's software must change [1]", ["The N7 features software."]) == []
