@@ -79,16 +79,11 @@ NATIONALITIES: dict[str, tuple[str, ...]] = {
     "balkan": ("balkans",),
 }
 
-_PLACE_NATIONALITIES: dict[str, tuple[str, ...]] = {}
-for _nationality, _places in NATIONALITIES.items():
-    for _place in _places:
-        _PLACE_NATIONALITIES[_place] = (*_PLACE_NATIONALITIES.get(_place, ()), _nationality)
-
 
 def name_forms(name: str) -> tuple[str, ...]:
-    """A lower-case name and the other ways articles write it: "japanese" -> japan; "china" -> chinese."""
-    return (name, *NATIONALITIES.get(name, ()), *_PLACE_NATIONALITIES.get(name, ()))
-
+    """A lower-case name and the other ways articles write it: "japanese" -> japan. Not the reverse: a question naming
+    a country asks about it, and "Swiss" scientists' count of 20 glaciers is no count of Switzerland's."""
+    return (name, *NATIONALITIES.get(name, ()))
 
 
 def spells_out(acronym: str, plain: str) -> bool:
