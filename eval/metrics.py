@@ -119,10 +119,14 @@ def _cited(claim: str, evidence: str) -> bool:
     """Whether the normalized evidence holds the claim as a word, or each part of a hyphenated one ("China-made" of
     "EVs made in China", "Paris-based" of "based in Paris")."""
     needle = normalize(claim)
-    if not needle or re.search(rf"(?<![\w.]){re.escape(needle)}(?!\w)", evidence):
+    if not needle or _holds_word(evidence, needle):
         return True
     parts = needle.split() if "-" in claim else []  # normalize() reads the hyphen as a space
-    return len(parts) > 1 and all(re.search(rf"(?<![\w.]){re.escape(part)}(?!\w)", evidence) for part in parts)
+    return len(parts) > 1 and all(_holds_word(evidence, part) for part in parts)
+
+
+def _holds_word(text: str, word: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(word)}(?!\w)", text) is not None
 
 
 def evidence_rank(evidence: Sequence[str], retrieved: Sequence[str]) -> int | None:

@@ -359,7 +359,7 @@ class ExtractiveAnswerer:
     def _knows_name(self, name: str, shape: QuestionShape) -> bool:
         """Whether some article uses the name, in any of its forms ("Japanese" or "Japan"); an acronym may be spelled
         out instead, which the passages' names gate reads."""
-        return name in shape.acronyms or any(not terms(form) or all(self._keywords.knows(stem) for stem in terms(form)) for form in name_forms(name))
+        return name in shape.acronyms or any(all(self._keywords.knows(stem) for stem in terms(form)) for form in name_forms(name))
 
     def _complement(self, best: Candidate, candidates: list[Candidate], weights: dict[str, float]) -> list[Candidate]:
         """A second sentence, from another article, when it covers question terms the first one misses."""
@@ -406,8 +406,7 @@ def _word_family(term: str, said: set[str]) -> bool:
 
 def _about_names(shape: QuestionShape, lowered: str) -> bool:
     """One or two names must all be in the text, written with or without accents ("Andujar" / "Andújar"), a nationality
-    by its place or the reverse ("Japanese" / "Japan's"), an acronym spelled out; of a longer list (a multi-article
-    question), half."""
+    by its place ("Japanese" / "Japan's"), an acronym spelled out; of a longer list (a multi-article question), half."""
     plain = fold_accents(lowered)
     names = shape.names
     present = sum(1 for name in names if _written(fold_accents(name), plain, name in shape.acronyms))
@@ -415,6 +414,7 @@ def _about_names(shape: QuestionShape, lowered: str) -> bool:
 
 
 def _written(name: str, plain: str, acronym: bool) -> bool:
+    """Whether the accent-folded text writes the name in one of its forms, or spells out the acronym."""
     return any(form in plain for form in name_forms(name)) or (acronym and spells_out(name, plain))
 
 

@@ -251,11 +251,9 @@ def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
     return [name for name in names_in(sentence) if name not in question_names and not _CALENDAR.fullmatch(name)]
 
 
-def _own_names(sentence: str, question_names: tuple[str, ...], filed_from: str = "") -> list[str]:
-    """The new names that can name who or which, but those of the sentence's dateline: "the Swedish retailer" names
-    no one."""
-    filed = set(names_in(filed_from))
-    return [name for name in _new_names(sentence, question_names) if name not in _DEMONYMS and name not in filed]
+def _own_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
+    """The new names that can name who or which: "the Swedish retailer" names no one."""
+    return [name for name in _new_names(sentence, question_names) if name not in _DEMONYMS]
 
 
 def names_as_written(text: str) -> list[str]:
@@ -294,10 +292,10 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
         return bool(_HAS_DATE.search(sentence))
     if kind is AnswerKind.PLACE:
         return bool(_PLACE_LOOSE.search(sentence)) or bool(_new_names(sentence, question_names))
-    # A lead's dateline ("NEW YORK, June 18 (NewsWire) - ") names where the story was filed, not who or which.
-    filed = dateline(sentence)
-    if kind is AnswerKind.NAME:  # "the drug, called velmitumab": a name may be written in lower case
-        return bool(_own_names(sentence, question_names, filed)) or bool(_CALLED.search(sentence))
-    if kind is AnswerKind.PERSON:  # "Who founded it?" is not answered by "founded in Leeds"
-        return bool(_own_names(_AFTER_PLACE_WORD.sub(" ", sentence), question_names, filed))
+    if kind in (AnswerKind.NAME, AnswerKind.PERSON):
+        # A lead's dateline ("NEW YORK, June 18 (NewsWire) - ") names where the story was filed, not who or which.
+        given = question_names + names_in(dateline(sentence))
+        if kind is AnswerKind.NAME:  # "the drug, called velmitumab": a name may be written in lower case
+            return bool(_own_names(sentence, given)) or bool(_CALLED.search(sentence))
+        return bool(_own_names(_AFTER_PLACE_WORD.sub(" ", sentence), given))  # "Who founded it?" is not "founded in Leeds"
     return True

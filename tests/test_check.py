@@ -234,3 +234,18 @@ def test_the_check_model_is_loaded_once_at_its_first_use_and_a_failed_load_is_an
         with pytest.raises(UpstreamError, match="sha256 is 00"):
             failing.complete([], 12, Deadline(5))
     assert loads == [1, 2]  # a failed load is not tried again at every doubtful answer
+
+
+def test_a_question_word_said_only_by_a_near_word_at_the_similarity_floor_leaves_the_answer_in_doubt(checked: Pipeline) -> None:
+    """Near words at the floor vary by CPU ("runner" ~ "club" at 0.884 on an AVX2 machine): they do not say the word."""
+    from rag.answer import ExtractiveAnswerer
+
+    floor = checked.settings.synonym_min_similarity
+    extractive = checked.extractive
+
+    def near(similarity: float) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(extractive._keywords, lambda word: {"club": similarity}, 0.0, 0.0, floor)
+
+    passage = "The champions each receive £2.35 million in prize money. Djokovic had won four titles at the All England Club."
+    assert near(floor + 0.004).doubt(RUNNER_UP, passage) > 0.0
+    assert near(floor + 0.07).doubt(RUNNER_UP, passage) == 0.0
