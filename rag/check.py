@@ -6,6 +6,7 @@ buy")."""
 
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from rag.answer import PREMISE_CORRECTION, REFUSAL
 from rag.conversation import Turn
 from rag.errors import UpstreamError
-from rag.generate import Deadline, LanguageModel, LazyModel, Message
+from rag.generate import Deadline, LanguageModel, LazyModel, Message, Scored
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 if TYPE_CHECKING:
@@ -36,19 +37,43 @@ CHECK_PROMPT = (
 )
 _SPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\s*\[\d+\]")
+_ALTERNATIVES = 5
 
 
-def states_answer(generator: LanguageModel, sentence: str, question: str, answer: str, deadline: Deadline) -> bool:
-    """The model's word, asked apart, on whether `sentence` states `answer` to `question` (False on a reply that is
-    not the JSON asked for)."""
+def stated_probability(generator: LanguageModel, sentence: str, question: str, answer: str, deadline: Deadline) -> float:
+    """How likely the model, asked apart, finds it that `sentence` states `answer` to `question`: its probability of
+    writing true rather than false, or 1.0 / 0.0 for its word when the server tells no probabilities (0.0 on a reply
+    that is not the JSON asked for)."""
     user = f"Sentence: {_one_line(sentence)}\nQuestion: {_one_line(question)}\nProposed answer: {_one_line(answer)}"
     messages: list[Message] = [{"role": "system", "content": CHECK_PROMPT}, {"role": "user", "content": user}]
-    reply = generator.complete(messages, 12, deadline, CHECK_SCHEMA)
+    reply = generator.complete_scored(messages, 12, deadline, CHECK_SCHEMA, _ALTERNATIVES)
     try:
-        return json.loads(reply)["states_it"] is True
+        said = json.loads(reply.text)["states_it"] is True
     except (json.JSONDecodeError, KeyError, TypeError):
-        log.warning("the model's check is not the JSON asked for: %r", reply[:200])
-        return False
+        log.warning("the model's check is not the JSON asked for: %r", reply.text[:200])
+        return 0.0
+    return _true_probability(reply) if reply.tokens else float(said)
+
+
+def states_answer(
+    generator: LanguageModel, sentence: str, question: str, answer: str, deadline: Deadline, min_probability: float = 0.5
+) -> bool:
+    """Whether the model finds `sentence` stating `answer` to `question` with at least `min_probability`."""
+    return stated_probability(generator, sentence, question, answer, deadline) >= min_probability
+
+
+def _true_probability(reply: Scored) -> float:
+    """P(true) / (P(true) + P(false)) at the place the model wrote its word (a word missing from the likeliest tokens
+    there counts as never chosen)."""
+    place = next((i for i, token in enumerate(reply.tokens) if token.strip() in ("true", "false")), None)
+    if place is None:
+        return float(json.loads(reply.text)["states_it"] is True)
+    chances = {"true": 0.0, "false": 0.0}
+    for token, logprob in reply.alternatives[place].items():
+        if token.strip() in chances:
+            chances[token.strip()] += math.exp(logprob)
+    total = chances["true"] + chances["false"]
+    return chances["true"] / total if total else float(reply.tokens[place].strip() == "true")
 
 
 class CheckedAnswerer:
@@ -70,6 +95,7 @@ class CheckedAnswerer:
         alternatives: Callable[[str, Sequence[Passage], Sequence[Citation], int], list[Answer]],
         near_misses: Callable[[str, Sequence[Passage], int], list[Answer]],
         tries: int,
+        min_probability: float = 0.5,
     ) -> None:
         self._inner = inner
         self._generator = generator
@@ -79,6 +105,7 @@ class CheckedAnswerer:
         self._alternatives = alternatives
         self._near_misses = near_misses
         self._tries = tries
+        self._min_probability = min_probability
         self.name = f"{inner.name}+check"
 
     def standalone(self, turns: Sequence[Turn]) -> str:
@@ -140,7 +167,7 @@ class CheckedAnswerer:
         first = answer.citations[0]
         said = _MARKER.sub("", answer.answer).strip()
         try:
-            return states_answer(self._generator, first.quote, question, said, deadline)
+            return states_answer(self._generator, first.quote, question, said, deadline, self._min_probability)
         except UpstreamError as exc:
             log.warning("the check could not run, refusing the doubtful answer: %s", exc)
             return False

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     check_min_doubt: float = Field(
         0.2, ge=0.0, le=1.0, description="How rare (share of an unused word's weight) an unsaid question word makes an answer doubtful."
     )
+    check_min_probability: float = Field(
+        0.5, gt=0.0, lt=1.0, description="How likely the check's model must find it that a sentence states the answer (its probability of true over false).",
+    )
     check_tries: int = Field(
         3, ge=1, le=5, description="Sentences the check reads per doubtful answer: the best, then the next-best until one states it."
     )

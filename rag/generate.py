@@ -3,6 +3,7 @@
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 from rag.errors import RagError, UpstreamError, UpstreamTimeout
@@ -30,6 +31,16 @@ class Deadline:
         return left
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A completion's text and, for each token written (`tokens`), the log-probabilities of the likeliest tokens at
+    that place (token text -> logprob); both empty when the server does not tell them."""
+
+    text: str
+    tokens: tuple[str, ...] = ()
+    alternatives: tuple[dict[str, float], ...] = ()
+
+
 class LanguageModel(Protocol):
     """An LLM that writes text from chat messages (a local model or an OpenAI-compatible server)."""
 
@@ -42,6 +53,30 @@ class LanguageModel(Protocol):
     def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None) -> str:
         """The whole answer's text; with `schema`, a JSON text the model was constrained to (a JSON schema)."""
         ...
+
+    def complete_scored(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any], top: int) -> Scored:
+        """A completion constrained to `schema`, with the `top` likeliest tokens at each place it wrote one."""
+        ...
+
+
+def token_alternatives(logprobs: Any) -> list[tuple[str, dict[str, float]]]:
+    """The OpenAI-shaped `logprobs` of a choice (or of a streamed chunk): each token written, with the likeliest tokens
+    at its place (token text -> logprob); [] for anything else."""
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(content, list):
+        return []
+    found = []
+    for written in content:
+        tops = written.get("top_logprobs") if isinstance(written, dict) else None
+        if isinstance(tops, list):
+            likeliest = {str(t.get("token")): float(t["logprob"]) for t in tops if isinstance(t, dict) and isinstance(t.get("logprob"), (int, float))}
+            found.append((str(written.get("token")), likeliest))
+    return found
+
+
+def scored(text: str, written: list[tuple[str, dict[str, float]]]) -> Scored:
+    """A Scored completion from its text and `token_alternatives`."""
+    return Scored(text, tuple(token for token, _ in written), tuple(likeliest for _, likeliest in written))
 
 
 def json_format(schema: dict[str, Any]) -> dict[str, Any]:
@@ -94,3 +129,6 @@ class LazyModel:
 
     def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None) -> str:
         return self._loaded().complete(messages, max_tokens, deadline, schema)
+
+    def complete_scored(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any], top: int) -> Scored:
+        return self._loaded().complete_scored(messages, max_tokens, deadline, schema, top)

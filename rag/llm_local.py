@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, UpstreamError, UpstreamTimeout
-from rag.generate import Deadline, Message, json_format
+from rag.generate import Deadline, Message, Scored, json_format, scored, token_alternatives
 
 
 
@@ -140,13 +140,35 @@ class LocalGenerator:
         self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None
     ) -> Iterator[str]:
         """Text pieces as the model writes them; closing the iterator (or the deadline) stops the model."""
+        for choice in self._choices(self._request(messages, max_tokens, schema), deadline):
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                yield text
+
+    def complete_scored(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any], top: int) -> Scored:
+        """The JSON text the model writes under `schema`, with the `top` likeliest tokens at each place."""
+        request = {**self._request(messages, max_tokens, schema), "logprobs": True, "top_logprobs": top}
+        text: list[str] = []
+        written: list[tuple[str, dict[str, float]]] = []
+        for choice in self._choices(request, deadline):
+            text.append((choice.get("delta") or {}).get("content") or "")
+            written.extend(token_alternatives(choice.get("logprobs")))
+        return scored("".join(text), written)
+
+    @staticmethod
+    def _request(messages: list[Message], max_tokens: int, schema: dict[str, Any] | None) -> dict[str, Any]:
+        request: dict[str, Any] = {"messages": list(messages), "max_tokens": max_tokens, "temperature": 0, "stream": True}
+        if schema is not None:
+            request["response_format"] = json_format(schema)
+        return request
+
+    def _choices(self, request: dict[str, Any], deadline: Deadline) -> Iterator[dict[str, Any]]:
+        """The streamed chunks' choices as the model writes them, one generation at a time; closing the iterator (or
+        the deadline) stops the model."""
         if not self._turn.acquire(timeout=deadline.remaining()):
             raise UpstreamTimeout(f"the local model was busy for the whole {deadline.seconds:g} s deadline")
         pieces: queue.Queue[Any] = queue.Queue()
         cancelled = threading.Event()
-        request: dict[str, Any] = {"messages": list(messages), "max_tokens": max_tokens, "temperature": 0, "stream": True}
-        if schema is not None:
-            request["response_format"] = json_format(schema)
 
         def on_chunk(chunk: dict[str, Any]) -> bool:
             pieces.put(chunk)
@@ -175,10 +197,7 @@ class LocalGenerator:
                     raise UpstreamError(f"the local model failed: {item}")
                 if "error" in item:
                     raise UpstreamError(f"the local model failed: {item['error']}")
-                for choice in item.get("choices", ()):
-                    text = (choice.get("delta") or {}).get("content")
-                    if text:
-                        yield text
+                yield from item.get("choices", ())
         finally:
             cancelled.set()
             worker.join()

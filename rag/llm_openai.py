@@ -14,7 +14,7 @@ import httpx
 import openai
 
 from rag.errors import RateLimited, UpstreamError, UpstreamTimeout
-from rag.generate import Deadline, Message, json_format
+from rag.generate import Deadline, Message, Scored, json_format, scored, token_alternatives
 
 _RETRY_PAUSE_S = 0.5
 
@@ -30,18 +30,26 @@ class OpenAIGenerator:
 
     def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None) -> str:
         """The whole answer's text (one non-streamed completion); with `schema`, JSON constrained to it."""
-        body = b"".join(self._read(messages, max_tokens, deadline, stream=False, schema=schema))
+        return _content(self._reply(messages, max_tokens, deadline, schema, {}))
+
+    def complete_scored(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any], top: int) -> Scored:
+        """JSON constrained to `schema`, with the `top` likeliest tokens at each place when the server tells them (a
+        server that ignores `logprobs` gives the text alone)."""
+        reply = self._reply(messages, max_tokens, deadline, schema, {"logprobs": True, "top_logprobs": top})
+        return scored(_content(reply), token_alternatives(reply["choices"][0].get("logprobs")))
+
+    def _reply(
+        self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None, extra: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One non-streamed completion's reply, checked to hold a first choice."""
+        body = b"".join(self._read(messages, max_tokens, deadline, stream=False, schema=schema, extra=extra))
         try:
             reply = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UpstreamError(f"the model server sent a reply that is not JSON: {_preview(body)}") from exc
-        if not isinstance(reply, dict) or not isinstance(reply.get("choices"), list) or not reply["choices"]:
+        if not isinstance(reply, dict) or not isinstance(reply.get("choices"), list) or not reply["choices"] or not isinstance(reply["choices"][0], dict):
             raise UpstreamError(f"the model server's reply has no choices: {_preview(body)}")
-        message = reply["choices"][0].get("message") if isinstance(reply["choices"][0], dict) else None
-        content = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(content, str) or not content.strip():
-            raise UpstreamError("the model server's reply has no text (null or empty content)")
-        return content
+        return reply
 
     def stream(self, messages: list[Message], max_tokens: int, deadline: Deadline) -> Iterator[str]:
         """Text pieces as the server streams them (server-sent events); closing the iterator drops the connection."""
@@ -63,10 +71,11 @@ class OpenAIGenerator:
             raise UpstreamError(f"the model server's stream held no completion: {_preview(buffer)}")
 
     def _read(
-        self, messages: list[Message], max_tokens: int, deadline: Deadline, stream: bool, schema: dict[str, Any] | None = None
+        self, messages: list[Message], max_tokens: int, deadline: Deadline, stream: bool, schema: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Iterator[bytes]:
         """The raw reply body in pieces, after the retry layer; each piece checks the deadline."""
-        extra = {"response_format": json_format(schema)} if schema is not None else {}
+        extra = {**(extra or {}), **({"response_format": json_format(schema)} if schema is not None else {})}
         for attempt in range(self._retries + 1):
             client = self._client.with_options(timeout=httpx.Timeout(deadline.remaining()))
             try:
@@ -90,6 +99,15 @@ class OpenAIGenerator:
             except httpx.HTTPError as exc:
                 raise UpstreamError(f"the model server broke off its reply: {exc}") from exc
             time.sleep(min(_RETRY_PAUSE_S, deadline.remaining()))
+
+
+def _content(reply: dict[str, Any]) -> str:
+    """The text of a reply's first choice; UpstreamError when it has none."""
+    message = reply["choices"][0].get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, str) or not content.strip():
+        raise UpstreamError("the model server's reply has no text (null or empty content)")
+    return content
 
 
 def _parse_event(line: bytes) -> tuple[str, bool]:

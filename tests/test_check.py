@@ -2,6 +2,7 @@
 with respx: which answers are read again, what the model is asked, and what its word does."""
 
 import json
+import math
 from pathlib import Path
 
 import httpx
@@ -36,6 +37,16 @@ The authority said shipping lines had diverted vessels after sanctions on Russia
 def states(it: bool) -> httpx.Response:
     body = {"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant", "content": json.dumps({"states_it": it})}}]}
     return httpx.Response(200, json=body)
+
+
+def states_with(true_logprob: float, false_logprob: float) -> httpx.Response:
+    """A check reply whose word is the likelier of true and false, with the server's log-probabilities of both."""
+    word = "true" if true_logprob >= false_logprob else "false"
+    place = {"token": f" {word}", "logprob": max(true_logprob, false_logprob), "top_logprobs": [
+        {"token": " true", "logprob": true_logprob}, {"token": " false", "logprob": false_logprob}, {"token": " \"", "logprob": -9.0}]}
+    opening = {"token": '{"', "logprob": -0.01, "top_logprobs": [{"token": '{"', "logprob": -0.01}, {"token": "false", "logprob": -5.0}]}
+    choice = {"index": 0, "message": {"role": "assistant", "content": f'{{"states_it": {word}}}'}, "logprobs": {"content": [opening, place]}}
+    return httpx.Response(200, json={"id": "x", "object": "chat.completion", "choices": [choice]})
 
 
 def server_check(tmp_path: Path, **overrides: object) -> Settings:
@@ -76,6 +87,28 @@ def test_a_doubtful_answer_the_model_finds_stated_is_kept(checked: Pipeline) -> 
     respx.post(COMPLETIONS).mock(return_value=states(True))
     answer = checked.ask(RUNNER_UP)
     assert not answer.refused and "£2.35 million" in answer.answer and answer.answerer == "extractive+check"
+
+
+@respx.mock
+def test_the_models_probability_of_true_is_held_to_the_settings_floor(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    """P(true) = 0.6 / (0.6 + 0.4): kept at the 0.5 floor, refused at 0.7; the "false" among the first token's
+    likeliest tokens is not the model's word."""
+    for floor, refused in ((0.5, False), (0.7, True)):
+        pipeline = build(server_check(tmp_path / str(floor), check_min_probability=floor), embedder)
+        pipeline.ingest_paths([articles_folder(tmp_path / str(floor), wimbledon=ARTICLE)])
+        with respx.mock:
+            route = respx.post(COMPLETIONS).mock(return_value=states_with(math.log(0.6), math.log(0.4)))
+            assert pipeline.ask(RUNNER_UP).refused is refused
+            payload = json.loads(route.calls[0].request.content)
+            assert payload["logprobs"] is True and payload["top_logprobs"] >= 2
+
+
+@respx.mock
+def test_a_server_that_tells_no_probabilities_is_taken_at_its_word(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    pipeline = build(server_check(tmp_path, check_min_probability=0.9), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
+    respx.post(COMPLETIONS).mock(return_value=states(True))
+    assert not pipeline.ask(RUNNER_UP).refused
 
 
 @respx.mock

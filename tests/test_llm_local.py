@@ -72,3 +72,14 @@ def test_a_schema_constrains_the_local_models_reply_to_json(local: Pipeline) -> 
     messages = [{"role": "user", "content": "[1] Acme bought Beta for $2 billion.\nQuestion: Who bought Beta? Reply in JSON."}]
     reply = json.loads(generator.complete(messages, 40, Deadline(300), REPLY_SCHEMA))
     assert set(reply) == {"sentence", "answer"} and isinstance(reply["sentence"], int) and isinstance(reply["answer"], str)
+
+
+def test_the_local_model_tells_how_likely_it_finds_a_sentence_stating_an_answer(local: Pipeline) -> None:
+    from rag.check import stated_probability
+    from rag.generate import Deadline
+
+    generator = local._answering()._generator  # type: ignore[attr-defined]
+    sentence = "Acme agreed on Monday to buy Beta for $2 billion in cash."
+    stated = stated_probability(generator, sentence, "Who agreed to buy Beta?", "Acme", Deadline(300))
+    unstated = stated_probability(generator, sentence, "How many people work at Beta?", "$2 billion", Deadline(300))
+    assert 0.0 < unstated < stated < 1.0  # probabilities, not the bare word
