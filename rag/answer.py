@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from rag.conversation import Turn, carry_context
 from rag.quantity import measure_equivalents, same_figure_kind, states_measure
-from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, shape_of
+from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, is_calendar_word, shape_of
 from rag.local_index import LocalIndex
 from rag.names import name_forms, spells_out
 from rag.terms import content_words, fold_accents, terms
@@ -242,7 +242,7 @@ class ExtractiveAnswerer:
         shape = shape_of(question)
         text = f"{claim} {evidence}"
         lowered = text.lower().replace("’", "'")
-        if not fits_kind(_without_numbers(claim, _numbers_in(question)), shape.kind, shape.names) or not _about_names(shape, lowered):
+        if not fits_kind(_without_numbers(claim, _numbers_in(question)), shape.kind, shape.names) or not _about_names(shape, lowered, self._name_forms(shape)):
             return False
         if not _numbers_in(question) <= _numbers_in(lowered):
             return False
@@ -305,9 +305,10 @@ class ExtractiveAnswerer:
         # counts as present in any retrieved passage of the article that names it in another.
         article_text: dict[str, str] = {}
         for passage in passages:
-            article_text[passage.document.id] = f"{article_text.get(passage.document.id, passage.document.title)}\n{passage.chunk.text}"
+            article_text[passage.document.id] = f"{article_text.get(passage.document.id, _heading(passage))}\n{passage.chunk.text}"
         lowered = {doc: text.lower().replace("’", "'") for doc, text in article_text.items()}
-        about = {doc: _about_names(shape, text) for doc, text in lowered.items()}
+        forms = self._name_forms(shape)
+        about = {doc: _about_names(shape, text, forms) for doc, text in lowered.items()}
         # "Who scored in the Euro 2024 final?": an article published in 2024 need not write its own year.
         years = {p.document.id: {str(p.document.published.year)} if p.document.published else set() for p in passages}
         with_numbers = {doc: not numbers or numbers <= _numbers_in(text) | years[doc] for doc, text in lowered.items()}
@@ -359,7 +360,17 @@ class ExtractiveAnswerer:
     def _knows_name(self, name: str, shape: QuestionShape) -> bool:
         """Whether some article uses the name, in any of its forms ("Japanese" or "Japan"); an acronym may be spelled
         out instead, which the passages' names gate reads."""
-        return name in shape.acronyms or any(all(self._keywords.knows(stem) for stem in terms(form)) for form in name_forms(name))
+        if name in shape.acronyms or is_calendar_word(name):  # a month may be only the article's date
+            return True
+        return any(self._knows_words(form) for form in name_forms(name, self._knows_words))
+
+    def _name_forms(self, shape: QuestionShape) -> dict[str, tuple[str, ...]]:
+        """Each name of the question and the ways the articles may write it."""
+        return {name: name_forms(name, self._knows_words) for name in shape.names}
+
+    def _knows_words(self, text: str) -> bool:
+        """Whether the articles use every word of the text."""
+        return all(self._keywords.knows(stem) for stem in terms(text))
 
     def _complement(self, best: Candidate, candidates: list[Candidate], weights: dict[str, float]) -> list[Candidate]:
         """A second sentence, from another article, when it covers question terms the first one misses."""
@@ -372,6 +383,13 @@ class ExtractiveAnswerer:
             and sum(weights[t] for t in c.covered - best.covered) / total >= 0.2
         ]
         return [max(extra, key=lambda c: c.score(self._weights))] if extra else []
+
+
+def _heading(passage: Passage) -> str:
+    """What an article says before its text: its title and its month ("Who won Taiwan's election in January 2024?" of
+    a story dated 2024-01-13 whose dateline says "Jan 13"); not its day, which is no figure the story states."""
+    published = passage.document.published
+    return f"{passage.document.title}\n{published:%B %Y}" if published else passage.document.title
 
 
 def _credit(equivalents: dict[str, dict[str, float]], sentence_terms: set[str]) -> dict[str, float]:
@@ -404,18 +422,19 @@ def _word_family(term: str, said: set[str]) -> bool:
     return len(term) >= 4 and any(other.startswith(term) for other in said)
 
 
-def _about_names(shape: QuestionShape, lowered: str) -> bool:
+def _about_names(shape: QuestionShape, lowered: str, forms: dict[str, tuple[str, ...]]) -> bool:
     """One or two names must all be in the text, written with or without accents ("Andujar" / "Andújar"), a nationality
-    by its place ("Japanese" / "Japan's"), an acronym spelled out; of a longer list (a multi-article question), half."""
+    by its place ("Japanese" / "Japan's"), an acronym spelled out (`forms`: how the articles may write each name); of
+    a longer list (a multi-article question), half."""
     plain = fold_accents(lowered)
     names = shape.names
-    present = sum(1 for name in names if _written(fold_accents(name), plain, name in shape.acronyms))
+    present = sum(1 for name in names if _written(name, forms[name], plain, name in shape.acronyms))
     return present == len(names) if len(names) <= 2 else present * 2 >= len(names)
 
 
-def _written(name: str, plain: str, acronym: bool) -> bool:
+def _written(name: str, forms: tuple[str, ...], plain: str, acronym: bool) -> bool:
     """Whether the accent-folded text writes the name in one of its forms, or spells out the acronym."""
-    return any(form in plain for form in name_forms(name)) or (acronym and spells_out(name, plain))
+    return any(fold_accents(form) in plain for form in forms) or (acronym and spells_out(fold_accents(name), plain))
 
 
 def _numbers_in(text: str) -> set[str]:

@@ -2,6 +2,7 @@
 "ETFs" of one that says "exchange-traded funds"."""
 
 import re
+from collections.abc import Callable
 
 # Each nationality or regional adjective and how articles name its place (lower case, as the names gate reads text).
 NATIONALITIES: dict[str, tuple[str, ...]] = {
@@ -80,10 +81,35 @@ NATIONALITIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def name_forms(name: str) -> tuple[str, ...]:
-    """A lower-case name and the other ways articles write it: "japanese" -> japan. Not the reverse: a question naming
-    a country asks about it, and "Swiss" scientists' count of 20 glaciers is no count of Switzerland's."""
-    return (name, *NATIONALITIES.get(name, ()))
+# A regular nationality names its place by its stem and another ending: "moroccan" -> morocco, "taiwanese" ->
+# taiwan, "mongolian" -> mongolia, "nepali" -> nepal, "cuban" -> cuba (the list above holds the irregular ones).
+_REGULAR_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ese", ("",)),
+    ("ian", ("ia", "a", "i")),
+    ("an", ("o", "a")),
+    ("ish", ("", "land")),
+    ("i", ("",)),
+)
+
+
+def name_forms(name: str, known: Callable[[str], bool]) -> tuple[str, ...]:
+    """A lower-case name and the other ways articles write it: "japanese" -> japan, "moroccan" -> morocco (a regular
+    nationality's place only when `known`, a word the articles use: "japan" is no nationality of a "japa"). Not the
+    reverse: a question naming a country asks about it, and "Swiss" scientists' count of 20 glaciers is no count of
+    Switzerland's."""
+    listed = NATIONALITIES.get(name)
+    if listed is not None:
+        return (name, *listed)
+    return (name, *(place for place in _regular_places(name) if known(place)))
+
+
+def _regular_places(name: str) -> tuple[str, ...]:
+    """The places a regular nationality may name, by its first matching ending; none under four letters."""
+    for ending, places in _REGULAR_ENDINGS:
+        stem = name.removesuffix(ending)
+        if stem != name:
+            return tuple(stem + place for place in places if len(stem + place) >= 4)
+    return ()
 
 
 def spells_out(acronym: str, plain: str) -> bool:

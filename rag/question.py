@@ -256,6 +256,11 @@ def _own_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
     return [name for name in _new_names(sentence, question_names) if name not in _DEMONYMS]
 
 
+def is_calendar_word(name: str) -> bool:
+    """Whether a lower-case name is a month or a weekday."""
+    return bool(_CALENDAR.fullmatch(name))
+
+
 def names_as_written(text: str) -> list[str]:
     """The text's proper names as written ("Nissan's" -> "Nissan"), in order."""
     wanted = set(names_in(text))

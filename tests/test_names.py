@@ -8,10 +8,23 @@ from rag.names import name_forms, spells_out
 from rag.pipeline import Pipeline
 
 
+def anything(word: str) -> bool:
+    return True
+
+
 def test_a_nationality_and_its_place_are_one_name() -> None:
-    assert "japan" in name_forms("japanese") and name_forms("japan") == ("japan",)
-    assert {"united states", "u.s."} <= set(name_forms("american"))
-    assert name_forms("nissan") == ("nissan",)
+    assert "japan" in name_forms("japanese", anything) and name_forms("japan", {"japan"}.__contains__) == ("japan",)
+    assert {"united states", "u.s."} <= set(name_forms("american", anything))
+    assert name_forms("nissan", {"nissan", "nissans"}.__contains__) == ("nissan",)
+
+
+def test_a_regular_nationality_names_its_place_by_its_stem_when_the_articles_use_it() -> None:
+    assert "morocco" in name_forms("moroccan", anything) and "taiwan" in name_forms("taiwanese", anything)
+    assert "mongolia" in name_forms("mongolian", anything) and "nepal" in name_forms("nepali", anything)
+    assert "cuba" in name_forms("cuban", anything)
+    assert name_forms("moroccan", {"morocco"}.__contains__) == ("moroccan", "morocco")
+    assert name_forms("japan", {"japan", "japanese"}.__contains__) == ("japan",)  # no "japa" the articles never use
+    assert name_forms("swiss", anything) == ("swiss", "switzerland")  # an irregular one, as listed
 
 
 def test_an_acronym_is_spelled_out_by_the_initials_of_as_many_words() -> None:
@@ -29,6 +42,24 @@ def test_a_company_asked_for_by_nationality_is_found_by_its_country(pipeline: Pi
     answer = pipeline.ask("Which Japanese company agreed to buy Ohio Steel?")
     assert not answer.refused and "Nippon Steel" in answer.answer
     assert pipeline.ask("Which Korean company agreed to buy Ohio Steel?").refused  # no article names Korea
+
+
+def test_a_place_asked_for_by_a_regular_nationality_is_found_by_its_name(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="quake", title="Quake strikes", text=(
+        "A strong earthquake struck the High Atlas mountains on Friday. "
+        "It was the deadliest earthquake in Morocco since 1960, when a quake near Agadir killed at least 12,000 people.")))
+    answer = pipeline.ask("Which Moroccan city was hit by a deadly earthquake in 1960?")
+    assert not answer.refused and "Agadir" in answer.answer
+    assert pipeline.ask("Which Algerian city was hit by a deadly earthquake in 1960?").refused  # no article names Algeria
+
+
+def test_a_month_the_question_gives_may_be_the_articles_date(pipeline: Pipeline) -> None:
+    pipeline.ingest(make_article(id="vote", title="Lai wins Taiwan vote", published=date(2024, 1, 13), text=(
+        "TAIPEI, Jan 13 (NewsWire) - Taiwan's ruling party won a third term on Saturday, with Vice President Lai Ching-te defeating two rivals. "
+        "Turnout was about 71.9%.")))
+    answer = pipeline.ask("Who won Taiwan's presidential election in January 2024?")
+    assert not answer.refused and "Lai Ching-te" in answer.answer
+    assert pipeline.ask("Who won Taiwan's presidential election in March 2024?").refused
 
 
 def test_an_acronym_the_article_spells_out_is_its_name(pipeline: Pipeline) -> None:
