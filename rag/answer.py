@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from rag.conversation import Turn, carry_context
 from rag.quantity import measure_equivalents, same_figure_kind, states_measure
-from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, is_calendar_word, shape_of
+from rag.question import QuestionShape, asks_reason, defines, fits_kind, gives_reason, is_calendar_word, names_in, shape_of
 from rag.local_index import LocalIndex
 from rag.names import name_forms, spells_out
 from rag.terms import content_words, fold_accents, terms
@@ -309,6 +309,7 @@ class ExtractiveAnswerer:
         lowered = {doc: text.lower().replace("’", "'") for doc, text in article_text.items()}
         forms = self._name_forms(shape)
         about = {doc: _about_names(shape, text, forms) for doc, text in lowered.items()}
+        written_names = {doc: frozenset(names_in(text)) for doc, text in article_text.items()}
         # "Who scored in the Euro 2024 final?": an article published in 2024 need not write its own year.
         years = {p.document.id: {str(p.document.published.year)} if p.document.published else set() for p in passages}
         with_numbers = {doc: not numbers or numbers <= _numbers_in(text) | years[doc] for doc, text in lowered.items()}
@@ -345,7 +346,7 @@ class ExtractiveAnswerer:
                         previous_coverage=sum(weights[t] for t in previous - covered) / total,
                         focus_coverage=focus_coverage,
                         covered=covered,
-                        fits=fits_kind(_without_numbers(text, numbers), shape.kind, shape.names),
+                        fits=fits_kind(_without_numbers(text, numbers), shape.kind, shape.names, written_names[passage.document.id]),
                         about_names=about_names,
                         has_question_numbers=has_numbers,
                         states_measure=states_measure(shape, text, focus.keys()),

@@ -246,14 +246,19 @@ def gives_reason(sentence: str) -> bool:
     return bool(_GIVES_REASON.search(sentence))
 
 
-def _new_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
-    """The sentence's names the question does not give, months and weekdays aside."""
-    return [name for name in names_in(sentence) if name not in question_names and not _CALENDAR.fullmatch(name)]
+def _new_names(sentence: str, question_names: tuple[str, ...], article_names: frozenset[str]) -> list[str]:
+    """The sentence's names the question does not give, months and weekdays aside; its first word is one when the
+    article writes it capitalized past a sentence's start ("Mahomes, 28, was named…" of a story about "Patrick
+    Mahomes")."""
+    opening = re.match(r"\W*([\w’'.-]+)", sentence)
+    first = opening.group(1).lower().replace("’", "'").removesuffix("'s").rstrip(".") if opening else ""
+    names = (first,) * (first in article_names) + names_in(sentence)
+    return [name for name in names if name not in question_names and not _CALENDAR.fullmatch(name)]
 
 
-def _own_names(sentence: str, question_names: tuple[str, ...]) -> list[str]:
+def _own_names(sentence: str, question_names: tuple[str, ...], article_names: frozenset[str]) -> list[str]:
     """The new names that can name who or which: "the Swedish retailer" names no one."""
-    return [name for name in _new_names(sentence, question_names) if name not in _DEMONYMS]
+    return [name for name in _new_names(sentence, question_names, article_names) if name not in _DEMONYMS]
 
 
 def is_calendar_word(name: str) -> bool:
@@ -287,8 +292,9 @@ def names_in(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) -> bool:
-    """Whether a sentence holds the kind of fact the question asks for."""
+def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...], article_names: frozenset[str] = frozenset()) -> bool:
+    """Whether a sentence holds the kind of fact the question asks for (`article_names`: the names its article writes
+    past a sentence's start, which tell who or which a sentence opens with; a place seldom opens one)."""
     if kind is AnswerKind.NUMBER:
         return bool(_HAS_NUMBER.search(sentence))
     if kind is AnswerKind.AMOUNT:  # "How much is a ticket?" is not answered by "the last strike, in 2019"
@@ -296,11 +302,11 @@ def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...]) 
     if kind is AnswerKind.DATE:
         return bool(_HAS_DATE.search(sentence))
     if kind is AnswerKind.PLACE:
-        return bool(_PLACE_LOOSE.search(sentence)) or bool(_new_names(sentence, question_names))
+        return bool(_PLACE_LOOSE.search(sentence)) or bool(_new_names(sentence, question_names, frozenset()))
     if kind in (AnswerKind.NAME, AnswerKind.PERSON):
         # A lead's dateline ("NEW YORK, June 18 (NewsWire) - ") names where the story was filed, not who or which.
         given = question_names + names_in(dateline(sentence))
         if kind is AnswerKind.NAME:  # "the drug, called velmitumab": a name may be written in lower case
-            return bool(_own_names(sentence, given)) or bool(_CALLED.search(sentence))
-        return bool(_own_names(_AFTER_PLACE_WORD.sub(" ", sentence), given))  # "Who founded it?" is not "founded in Leeds"
+            return bool(_own_names(sentence, given, article_names)) or bool(_CALLED.search(sentence))
+        return bool(_own_names(_AFTER_PLACE_WORD.sub(" ", sentence), given, article_names))  # "Who founded it?" is not "founded in Leeds"
     return True

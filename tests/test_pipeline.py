@@ -580,3 +580,12 @@ def test_the_sentence_telling_of_the_asked_deed_beats_the_lead_that_sums_the_sto
         "Rao, 18, won the match 7.5-6.5."))
     assert "Baxter & Lane" in pipeline.ask("Who was appointed to liquidate the property developer?").answer
     assert "Halvorsen" in pipeline.ask("Whose record as youngest world chess champion did Arjun break?").answer
+
+
+def test_a_sentence_opening_with_a_name_the_article_writes_elsewhere_names_who(pipeline: Pipeline) -> None:
+    given(pipeline, "final", "Harbor Kings win the title", (
+        "LAS VEGAS, Feb 11 (NewsWire) - The Harbor Kings won the championship on Sunday when Dario Velmont threw a late touchdown pass. "
+        "It was the first final held in Las Vegas. "
+        "Velmont, 28, was named the game's most valuable player after passing for 333 yards."))
+    answer = pipeline.ask("Who was named the most valuable player of the final?")
+    assert not answer.refused and answer.answer.startswith("Velmont, 28")
