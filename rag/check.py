@@ -80,7 +80,8 @@ class CheckedAnswerer:
     """Another answerer's answers, each in doubt read again by a model, and refused unless its sentence, or one of
     the next-best sentences, states it. `doubt(question, passage_text)` is how far the passage leaves the question's
     words unsaid (0 to 1); an answer at or above `min_doubt` is checked; `alternatives(question, passages, cited, n)`
-    gives up to n answers from other sentences, read in turn (`tries` sentences in all). A refusal is read too:
+    gives up to n answers from other sentences, read in turn (`tries` sentences in all); none found stating it, the
+    premise correction `corrected(question, passages)` gives, if any, stands instead. A refusal is read too:
     `near_misses(question, passages, n)` gives up to n answers from sentences refused only for saying the question
     in other words, and the first the model finds stating it answers. A model that fails leaves the doubtful answer
     refused: when unsure, refuse."""
@@ -96,6 +97,7 @@ class CheckedAnswerer:
         near_misses: Callable[[str, Sequence[Passage], int], list[Answer]],
         tries: int,
         min_probability: float = 0.5,
+        corrected: Callable[[str, Sequence[Passage]], Answer | None] = lambda question, passages: None,
     ) -> None:
         self._inner = inner
         self._generator = generator
@@ -106,6 +108,7 @@ class CheckedAnswerer:
         self._near_misses = near_misses
         self._tries = tries
         self._min_probability = min_probability
+        self._corrected = corrected
         self.name = f"{inner.name}+check"
 
     def standalone(self, turns: Sequence[Turn]) -> str:
@@ -140,6 +143,9 @@ class CheckedAnswerer:
         stated = next((alternative for alternative in alternatives if self._stated(question, alternative, deadline)), None)
         if stated is not None:
             return replace(stated, answerer=self.name)
+        correction = self._corrected(question, passages)
+        if correction is not None:  # "Why did Dongfeng take a 60% stake?": what the articles say instead (40%)
+            return replace(correction, answerer=self.name)
         read = Verification(sentences=1 + len(alternatives), supported=0, repaired=0, fallback=False)
         return replace(answer, answerer=self.name, answer=REFUSAL, refused=True, citations=(), verification=read)
 

@@ -420,7 +420,7 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         def checked(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
             return CheckedAnswerer(
                 extractive, checker, extractive.doubt, settings.check_min_doubt, settings.llm_deadline_s, extractive.alternatives, extractive.near_misses, settings.check_tries,
-                settings.check_min_probability,
+                settings.check_min_probability, extractive.corrected,
             )
 
         return Pipeline(settings, embedder, store, vocabulary, checked, saved_index=saved_index)

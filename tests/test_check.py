@@ -282,3 +282,15 @@ def test_a_question_word_said_only_by_a_near_word_at_the_similarity_floor_leaves
     passage = "The champions each receive £2.35 million in prize money. Djokovic had won four titles at the All England Club."
     assert near(floor + 0.004).doubt(RUNNER_UP, passage) > 0.0
     assert near(floor + 0.07).doubt(RUNNER_UP, passage) == 0.0
+
+
+@respx.mock
+def test_a_false_premise_the_check_finds_unanswered_is_corrected_not_refused(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    """"Why did the champions receive £3 million?": no sentence states a reason, and the articles say £2.35 million."""
+    pipeline = build(server_check(tmp_path, check_min_doubt=0.0), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
+    route = respx.post(COMPLETIONS).mock(return_value=states(False))
+    answer = pipeline.ask("Why did the Wimbledon champions each receive £3 million in prize money?")
+    assert route.called and not answer.refused
+    assert answer.answer.startswith("The articles say otherwise:") and "£2.35 million" in answer.answer
+    assert pipeline.ask("Why did the Wimbledon champions each receive prize money?").refused  # no premise to correct
