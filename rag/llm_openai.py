@@ -26,6 +26,7 @@ class OpenAIGenerator:
         self._client = client.with_options(max_retries=0)
         self._model = model
         self._retries = retries
+        self._scores = True  # whether the server takes `logprobs`
         self.name = f"openai:{model}"
 
     def complete(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None = None) -> str:
@@ -34,9 +35,14 @@ class OpenAIGenerator:
 
     def complete_scored(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any], top: int) -> Scored:
         """JSON constrained to `schema`, with the `top` likeliest tokens at each place when the server tells them (a
-        server that ignores `logprobs` gives the text alone)."""
-        reply = self._reply(messages, max_tokens, deadline, schema, {"logprobs": True, "top_logprobs": top})
-        return scored(_content(reply), token_alternatives(reply["choices"][0].get("logprobs")))
+        server that ignores `logprobs` gives the text alone; one that rejects them is asked without, from then on)."""
+        if self._scores:
+            try:
+                reply = self._reply(messages, max_tokens, deadline, schema, {"logprobs": True, "top_logprobs": top})
+                return scored(_content(reply), token_alternatives(reply["choices"][0].get("logprobs")))
+            except _Refused:
+                self._scores = False
+        return Scored(_content(self._reply(messages, max_tokens, deadline, schema, {})))
 
     def _reply(
         self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any] | None, extra: dict[str, Any]
@@ -91,6 +97,8 @@ class OpenAIGenerator:
             except (openai.APITimeoutError, httpx.TimeoutException) as exc:
                 raise UpstreamTimeout(f"the model server did not answer within {deadline.seconds:g} s") from exc
             except openai.APIStatusError as exc:
+                if exc.status_code in (400, 422):
+                    raise _Refused(f"the model server answered {exc.status_code}: {_preview(exc.response.content)}") from exc
                 if exc.status_code < 500 or attempt == self._retries:
                     raise UpstreamError(f"the model server answered {exc.status_code}: {_preview(exc.response.content)}") from exc
             except openai.APIConnectionError as exc:
@@ -99,6 +107,10 @@ class OpenAIGenerator:
             except httpx.HTTPError as exc:
                 raise UpstreamError(f"the model server broke off its reply: {exc}") from exc
             time.sleep(min(_RETRY_PAUSE_S, deadline.remaining()))
+
+
+class _Refused(UpstreamError):
+    """The server rejected the request itself (400 or 422): no retry mends it."""
 
 
 def _content(reply: dict[str, Any]) -> str:

@@ -112,6 +112,21 @@ def test_a_server_that_tells_no_probabilities_is_taken_at_its_word(tmp_path: Pat
 
 
 @respx.mock
+def test_a_server_that_rejects_probabilities_is_asked_without_them_from_then_on(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    pipeline = build(server_check(tmp_path), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if "logprobs" in json.loads(request.content):
+            return httpx.Response(400, json={"error": {"message": "logprobs is not supported"}})
+        return states(True)
+
+    route = respx.post(COMPLETIONS).mock(side_effect=reply)
+    assert not pipeline.ask(RUNNER_UP).refused and not pipeline.ask(RUNNER_UP).refused
+    assert ["logprobs" in json.loads(call.request.content) for call in route.calls] == [True, False, False]
+
+
+@respx.mock
 def test_an_answer_whose_passage_says_every_word_asked_is_not_read_again(checked: Pipeline) -> None:
     route = respx.post(COMPLETIONS).mock(return_value=states(False))
     answer = checked.ask(CHAMPIONS)
