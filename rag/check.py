@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rag.answer import PREMISE_CORRECTION, REFUSAL
 from rag.conversation import Turn
 from rag.errors import UpstreamError
-from rag.generate import Deadline, LanguageModel, LazyModel, Message, Scored
+from rag.generate import Deadline, LanguageModel, LazyModel, Message
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def stated_probability(generator: LanguageModel, sentence: str, question: str, a
     except (json.JSONDecodeError, KeyError, TypeError):
         log.warning("the model's check is not the JSON asked for: %r", reply.text[:200])
         return 0.0
-    return _true_probability(reply) if reply.tokens else float(said)
+    return _true_probability(reply.places, said)
 
 
 def states_answer(
@@ -62,18 +62,16 @@ def states_answer(
     return stated_probability(generator, sentence, question, answer, deadline) >= min_probability
 
 
-def _true_probability(reply: Scored) -> float:
+def _true_probability(places: Sequence[tuple[str, dict[str, float]]], said: bool) -> float:
     """P(true) / (P(true) + P(false)) at the place the model wrote its word (a word missing from the likeliest tokens
-    there counts as never chosen)."""
-    place = next((i for i, token in enumerate(reply.tokens) if token.strip() in ("true", "false")), None)
-    if place is None:
-        return float(json.loads(reply.text)["states_it"] is True)
+    there counts as never chosen); its word itself when no place tells (a server that gives no probabilities)."""
+    likeliest = next((tops for token, tops in places if token.strip() in ("true", "false")), {})
     chances = {"true": 0.0, "false": 0.0}
-    for token, logprob in reply.alternatives[place].items():
+    for token, logprob in likeliest.items():
         if token.strip() in chances:
             chances[token.strip()] += math.exp(logprob)
     total = chances["true"] + chances["false"]
-    return chances["true"] / total if total else float(reply.tokens[place].strip() == "true")
+    return chances["true"] / total if total else float(said)
 
 
 class CheckedAnswerer:
@@ -83,8 +81,8 @@ class CheckedAnswerer:
     gives up to n answers from other sentences, read in turn (`tries` sentences in all); none found stating it, the
     premise correction `corrected(question, passages)` gives, if any, stands instead. A refusal is read too:
     `near_misses(question, passages, n)` gives up to n answers from sentences refused only for saying the question
-    in other words, and the first the model finds stating it answers. A model that fails leaves the doubtful answer
-    refused: when unsure, refuse."""
+    in other words, and the first the model finds stating it answers. "States it" is the model's probability of true
+    at or above `min_probability`. A model that fails leaves the doubtful answer refused: when unsure, refuse."""
 
     def __init__(
         self,
@@ -96,8 +94,8 @@ class CheckedAnswerer:
         alternatives: Callable[[str, Sequence[Passage], Sequence[Citation], int], list[Answer]],
         near_misses: Callable[[str, Sequence[Passage], int], list[Answer]],
         tries: int,
-        min_probability: float = 0.5,
-        corrected: Callable[[str, Sequence[Passage]], Answer | None] = lambda question, passages: None,
+        min_probability: float,
+        corrected: Callable[[str, Sequence[Passage]], Answer | None],
     ) -> None:
         self._inner = inner
         self._generator = generator

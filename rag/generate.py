@@ -33,12 +33,11 @@ class Deadline:
 
 @dataclass(frozen=True)
 class Scored:
-    """A completion's text and, for each token written (`tokens`), the log-probabilities of the likeliest tokens at
-    that place (token text -> logprob); both empty when the server does not tell them."""
+    """A completion's text and, for each token written, that token with the log-probabilities of the likeliest tokens
+    at its place (token text -> logprob); no places when the server does not tell them."""
 
     text: str
-    tokens: tuple[str, ...] = ()
-    alternatives: tuple[dict[str, float], ...] = ()
+    places: tuple[tuple[str, dict[str, float]], ...] = ()
 
 
 class LanguageModel(Protocol):
@@ -59,24 +58,19 @@ class LanguageModel(Protocol):
         ...
 
 
-def token_alternatives(logprobs: Any) -> list[tuple[str, dict[str, float]]]:
+def token_alternatives(logprobs: Any) -> tuple[tuple[str, dict[str, float]], ...]:
     """The OpenAI-shaped `logprobs` of a choice (or of a streamed chunk): each token written, with the likeliest tokens
-    at its place (token text -> logprob); [] for anything else."""
+    at its place (token text -> logprob); none for anything else."""
     content = logprobs.get("content") if isinstance(logprobs, dict) else None
     if not isinstance(content, list):
-        return []
+        return ()
     found = []
     for written in content:
         tops = written.get("top_logprobs") if isinstance(written, dict) else None
         if isinstance(tops, list):
             likeliest = {str(t.get("token")): float(t["logprob"]) for t in tops if isinstance(t, dict) and isinstance(t.get("logprob"), (int, float))}
             found.append((str(written.get("token")), likeliest))
-    return found
-
-
-def scored(text: str, written: list[tuple[str, dict[str, float]]]) -> Scored:
-    """A Scored completion from its text and `token_alternatives`."""
-    return Scored(text, tuple(token for token, _ in written), tuple(likeliest for _, likeliest in written))
+    return tuple(found)
 
 
 def json_format(schema: dict[str, Any]) -> dict[str, Any]:

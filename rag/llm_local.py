@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, UpstreamError, UpstreamTimeout
-from rag.generate import Deadline, Message, Scored, json_format, scored, token_alternatives
+from rag.generate import Deadline, Message, Scored, json_format, token_alternatives
 
 
 
@@ -153,7 +153,7 @@ class LocalGenerator:
         for choice in self._choices(request, deadline):
             text.append((choice.get("delta") or {}).get("content") or "")
             written.extend(token_alternatives(choice.get("logprobs")))
-        return scored("".join(text), written)
+        return Scored("".join(text), tuple(written))
 
     @staticmethod
     def _request(messages: list[Message], max_tokens: int, schema: dict[str, Any] | None) -> dict[str, Any]:

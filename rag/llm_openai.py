@@ -14,7 +14,7 @@ import httpx
 import openai
 
 from rag.errors import RateLimited, UpstreamError, UpstreamTimeout
-from rag.generate import Deadline, Message, Scored, json_format, scored, token_alternatives
+from rag.generate import Deadline, Message, Scored, json_format, token_alternatives
 
 _RETRY_PAUSE_S = 0.5
 
@@ -39,7 +39,7 @@ class OpenAIGenerator:
         if self._scores:
             try:
                 reply = self._reply(messages, max_tokens, deadline, schema, {"logprobs": True, "top_logprobs": top})
-                return scored(_content(reply), token_alternatives(reply["choices"][0].get("logprobs")))
+                return Scored(_content(reply), token_alternatives(reply["choices"][0].get("logprobs")))
             except _Refused:
                 self._scores = False
         return Scored(_content(self._reply(messages, max_tokens, deadline, schema, {})))

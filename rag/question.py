@@ -251,9 +251,9 @@ def _new_names(sentence: str, question_names: tuple[str, ...], article_names: fr
     article writes it capitalized past a sentence's start ("Mahomes, 28, was named…" of a story about "Patrick
     Mahomes")."""
     opening = re.match(r"\W*([\w’'.-]+)", sentence)
-    first = opening.group(1).lower().replace("’", "'").removesuffix("'s").rstrip(".") if opening else ""
+    first = _as_name(opening.group(1)) if opening else ""
     names = (first,) * (first in article_names) + names_in(sentence)
-    return [name for name in names if name not in question_names and not _CALENDAR.fullmatch(name)]
+    return [name for name in names if name not in question_names and not is_calendar_word(name)]
 
 
 def _own_names(sentence: str, question_names: tuple[str, ...], article_names: frozenset[str]) -> list[str]:
@@ -280,7 +280,7 @@ def names_in(text: str) -> tuple[str, ...]:
         word = match.group()
         before = text[: match.start()].rstrip()
         starts_sentence = not before or before[-1] in ".!?:\"“‘("
-        lowered = word.lower().replace("’", "'").removesuffix("'s").rstrip(".")
+        lowered = _as_name(word)
         if lowered in _QUESTION_WORDS or lowered in STOP_WORDS:
             continue
         if starts_sentence and not word.isupper():
@@ -290,6 +290,11 @@ def names_in(text: str) -> tuple[str, ...]:
             if part and original.isupper() and part not in names and part not in STOP_WORDS:
                 names.append(part)
     return tuple(names)
+
+
+def _as_name(word: str) -> str:
+    """A capitalized word as the names gate reads it: lower case, without 's or a closing full stop ("U.S." -> u.s)."""
+    return word.lower().replace("’", "'").removesuffix("'s").rstrip(".")
 
 
 def fits_kind(sentence: str, kind: AnswerKind, question_names: tuple[str, ...], article_names: frozenset[str] = frozenset()) -> bool:

@@ -63,6 +63,13 @@ def articles_folder(tmp_path: Path, **texts: str) -> Path:
     return folder
 
 
+def wimbledon_checked(tmp_path: Path, embedder: CountingEmbedder, **overrides: object) -> Pipeline:
+    """A pipeline over the Wimbledon story whose answer check asks the (mocked) server."""
+    pipeline = build(server_check(tmp_path, **overrides), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
+    return pipeline
+
+
 @pytest.fixture
 def checked(tmp_path: Path, embedder: CountingEmbedder) -> Pipeline:
     pipeline = build(server_check(tmp_path), embedder)
@@ -94,8 +101,7 @@ def test_the_models_probability_of_true_is_held_to_the_settings_floor(tmp_path: 
     """P(true) = 0.6 / (0.6 + 0.4): kept at the 0.5 floor, refused at 0.7; the "false" among the first token's
     likeliest tokens is not the model's word."""
     for floor, refused in ((0.5, False), (0.7, True)):
-        pipeline = build(server_check(tmp_path / str(floor), check_min_probability=floor), embedder)
-        pipeline.ingest_paths([articles_folder(tmp_path / str(floor), wimbledon=ARTICLE)])
+        pipeline = wimbledon_checked(tmp_path / str(floor), embedder, check_min_probability=floor)
         with respx.mock:
             route = respx.post(COMPLETIONS).mock(return_value=states_with(math.log(0.6), math.log(0.4)))
             assert pipeline.ask(RUNNER_UP).refused is refused
@@ -105,16 +111,14 @@ def test_the_models_probability_of_true_is_held_to_the_settings_floor(tmp_path: 
 
 @respx.mock
 def test_a_server_that_tells_no_probabilities_is_taken_at_its_word(tmp_path: Path, embedder: CountingEmbedder) -> None:
-    pipeline = build(server_check(tmp_path, check_min_probability=0.9), embedder)
-    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
+    pipeline = wimbledon_checked(tmp_path, embedder, check_min_probability=0.9)
     respx.post(COMPLETIONS).mock(return_value=states(True))
     assert not pipeline.ask(RUNNER_UP).refused
 
 
 @respx.mock
 def test_a_server_that_rejects_probabilities_is_asked_without_them_from_then_on(tmp_path: Path, embedder: CountingEmbedder) -> None:
-    pipeline = build(server_check(tmp_path), embedder)
-    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
+    pipeline = wimbledon_checked(tmp_path, embedder)
 
     def reply(request: httpx.Request) -> httpx.Response:
         if "logprobs" in json.loads(request.content):
@@ -171,8 +175,7 @@ def test_a_question_word_the_passage_says_in_a_longer_form_raises_no_doubt(tmp_p
 
 @respx.mock
 def test_a_check_that_finds_the_best_sentence_silent_reads_the_next_best_and_answers_from_it(tmp_path: Path, embedder: CountingEmbedder) -> None:
-    pipeline = build(server_check(tmp_path, check_min_doubt=0.0, check_tries=3), embedder)
-    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
+    pipeline = wimbledon_checked(tmp_path, embedder, check_min_doubt=0.0, check_tries=3)
     route = respx.post(COMPLETIONS).mock(side_effect=[states(False), states(True)])
     answer = pipeline.ask("Who won the Wimbledon title?")
     read = [json.loads(call.request.content)["messages"][1]["content"].split("\n")[0] for call in route.calls]
@@ -302,8 +305,7 @@ def test_a_question_word_said_only_by_a_near_word_at_the_similarity_floor_leaves
 @respx.mock
 def test_a_false_premise_the_check_finds_unanswered_is_corrected_not_refused(tmp_path: Path, embedder: CountingEmbedder) -> None:
     """"Why did the champions receive £3 million?": no sentence states a reason, and the articles say £2.35 million."""
-    pipeline = build(server_check(tmp_path, check_min_doubt=0.0), embedder)
-    pipeline.ingest_paths([articles_folder(tmp_path, wimbledon=ARTICLE)])
+    pipeline = wimbledon_checked(tmp_path, embedder, check_min_doubt=0.0)
     route = respx.post(COMPLETIONS).mock(return_value=states(False))
     answer = pipeline.ask("Why did the Wimbledon champions each receive £3 million in prize money?")
     assert route.called and not answer.refused

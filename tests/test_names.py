@@ -1,7 +1,9 @@
 """Names a question writes otherwise than its article: a nationality for a place ("Japanese" / "Japan's"), an
-acronym spelled out ("ETFs" / "exchange-traded funds"), an event's year the article leaves to its date."""
+acronym spelled out ("ETFs" / "exchange-traded funds"), an event's year or month the article leaves to its date."""
 
 from datetime import date
+
+import pytest
 
 from rag.documents import make_article
 from rag.names import name_forms, spells_out
@@ -35,46 +37,42 @@ def test_an_acronym_is_spelled_out_by_the_initials_of_as_many_words() -> None:
     assert not spells_out("ipo", "an initial offering")
 
 
-def test_a_company_asked_for_by_nationality_is_found_by_its_country(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="steel", title="Steel deal", text=(
+# Each: an article (its date, its text), a question naming what it writes otherwise, the words the answer must hold,
+# and a question naming what no article writes, which must be refused.
+WRITTEN_OTHERWISE = [
+    pytest.param(None, (
         "Japan's Nippon Steel agreed on Monday to buy Ohio Steel for $14.9 billion in cash. "
-        "The deal still needs approval from regulators in Washington.")))
-    answer = pipeline.ask("Which Japanese company agreed to buy Ohio Steel?")
-    assert not answer.refused and "Nippon Steel" in answer.answer
-    assert pipeline.ask("Which Korean company agreed to buy Ohio Steel?").refused  # no article names Korea
-
-
-def test_a_place_asked_for_by_a_regular_nationality_is_found_by_its_name(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="quake", title="Quake strikes", text=(
+        "The deal still needs approval from regulators in Washington."),
+        "Which Japanese company agreed to buy Ohio Steel?", "Nippon Steel",
+        "Which Korean company agreed to buy Ohio Steel?", id="listed nationality"),
+    pytest.param(None, (
         "A strong earthquake struck the High Atlas mountains on Friday. "
-        "It was the deadliest earthquake in Morocco since 1960, when a quake near Agadir killed at least 12,000 people.")))
-    answer = pipeline.ask("Which Moroccan city was hit by a deadly earthquake in 1960?")
-    assert not answer.refused and "Agadir" in answer.answer
-    assert pipeline.ask("Which Algerian city was hit by a deadly earthquake in 1960?").refused  # no article names Algeria
-
-
-def test_a_month_the_question_gives_may_be_the_articles_date(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="vote", title="Lai wins Taiwan vote", published=date(2024, 1, 13), text=(
+        "It was the deadliest earthquake in Morocco since 1960, when a quake near Agadir killed at least 12,000 people."),
+        "Which Moroccan city was hit by a deadly earthquake in 1960?", "Agadir",
+        "Which Algerian city was hit by a deadly earthquake in 1960?", id="regular nationality"),
+    pytest.param(date(2024, 1, 13), (
         "TAIPEI, Jan 13 (NewsWire) - Taiwan's ruling party won a third term on Saturday, with Vice President Lai Ching-te defeating two rivals. "
-        "Turnout was about 71.9%.")))
-    answer = pipeline.ask("Who won Taiwan's presidential election in January 2024?")
-    assert not answer.refused and "Lai Ching-te" in answer.answer
-    assert pipeline.ask("Who won Taiwan's presidential election in March 2024?").refused
-
-
-def test_an_acronym_the_article_spells_out_is_its_name(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="funds", title="Bitcoin funds", text=(
+        "Turnout was about 71.9%."),
+        "Who won Taiwan's presidential election in January 2024?", "Lai Ching-te",
+        "Who won Taiwan's presidential election in March 2024?", id="the article's month"),
+    pytest.param(None, (
         "Investors put $4.6 billion into the new exchange-traded funds holding bitcoin in their first week of trading. "
-        "The funds were approved by the Securities and Exchange Commission on Wednesday.")))
-    answer = pipeline.ask("How much did investors put into the bitcoin ETFs in their first week?")
-    assert not answer.refused and "$4.6 billion" in answer.answer
-    assert pipeline.ask("How much did investors put into the bitcoin SPACs in their first week?").refused
-
-
-def test_an_events_year_may_be_the_articles_date(pipeline: Pipeline) -> None:
-    pipeline.ingest(make_article(id="euro", title="Spain win the Euros", published=date(2024, 7, 14), text=(
+        "The funds were approved by the Securities and Exchange Commission on Wednesday."),
+        "How much did investors put into the bitcoin ETFs in their first week?", "$4.6 billion",
+        "How much did investors put into the bitcoin SPACs in their first week?", id="acronym spelled out"),
+    pytest.param(date(2024, 7, 14), (
         "Spain beat England 2-1 in Berlin on Sunday to win the Euro final and a record fourth European title. "
-        "Mikel Oyarzabal scored the winner in the 86th minute.")))
-    answer = pipeline.ask("Who scored the winner in the Euro 2024 final?")
-    assert not answer.refused and "Oyarzabal" in answer.answer
-    assert pipeline.ask("Who scored the winner in the Euro 2020 final?").refused
+        "Mikel Oyarzabal scored the winner in the 86th minute."),
+        "Who scored the winner in the Euro 2024 final?", "Oyarzabal",
+        "Who scored the winner in the Euro 2020 final?", id="the article's year"),
+]
+
+
+@pytest.mark.parametrize(("published", "text", "question", "expected", "unwritten"), WRITTEN_OTHERWISE)
+def test_a_name_the_question_writes_otherwise_is_found_and_one_no_article_writes_is_refused(
+    pipeline: Pipeline, published: date | None, text: str, question: str, expected: str, unwritten: str
+) -> None:
+    pipeline.ingest(make_article(id="story", title="Story", published=published, text=text))
+    answer = pipeline.ask(question)
+    assert not answer.refused and expected in answer.answer
+    assert pipeline.ask(unwritten).refused
