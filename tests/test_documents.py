@@ -23,6 +23,15 @@ def test_seed_boilerplate_is_removed_and_reporting_kept() -> None:
     assert "The priority is to have a healthy business." in text
 
 
+def test_bylines_and_credit_lines_are_dropped_and_sentences_opening_with_by_kept() -> None:
+    text = clean_article_text(
+        "By Maria Lind\n\nBALTIC Wings agreed on Monday to be bought by Nordair.\n\n"
+        "By Sunday, rival bidder SkyLow had walked away.\n\nBy Jane Doe and Raj Patel, CNN\n\n"
+        "Reporting by Maria Lind; Editing by Tom Harte"
+    )
+    assert text == "BALTIC Wings agreed on Monday to be bought by Nordair.\n\nBy Sunday, rival bidder SkyLow had walked away."
+
+
 def test_header_block_gives_title_date_source_url() -> None:
     data = b"Title: Acme buys Beta\nSource: Wire\nDate: 2025-03-04\nURL: https://EXAMPLE.com/a/?utm_source=x#top\n\nAcme bought Beta for $5m.\n"
     [article] = _articles("a.txt", data)
