@@ -26,12 +26,12 @@ _SHARE_LINE = re.compile(
     re.IGNORECASE,
 )
 # Who wrote or edited the story, on a line of its own: "By Maria Lind", "By Jane Doe and Raj Patel, CNN",
-# "Reporting by Ana Ribeiro; Editing by Tom Hale". It names the newsroom's staff, never what the story reports.
+# "Reporting by Ana Ribeiro; Editing by Tom Hale". It names the newsroom's staff, never what the story reports. A byline's
+# words are capitalized names or name joiners, so "By exporting EVs from China, Nissan hopes…" and "By Sunday, …" stay.
 _NAME_WORD = r"(?:[A-Z][\w.'’-]*|and|&|de|da|van|von|del|la|le|bin|al)"
 _BYLINE = re.compile(
-    rf"^\s*(?:by\s+[A-Z][\w.'’-]*(?:,?\s+{_NAME_WORD}){{0,7}}|"
-    rf"(?:(?:additional\s+)?reporting|writing|editing|compiled)\s+by\s+[A-Z][^.!?]{{0,200}})\s*$",
-    re.IGNORECASE,
+    rf"^\s*(?:(?i:by)\s+[A-Z][\w.'’-]*(?:,?\s+{_NAME_WORD}){{0,7}}|"
+    rf"(?i:(?:additional\s+)?reporting|writing|editing|compiled)\s+(?i:by)\s+[A-Za-z][^.!?]{{0,200}})\s*$"
 )
 _TRAILING_READ_MORE = re.compile(r"(?<=[.!?”\"])\s*Read more\s*$")
 # A wire story's dateline opening its lead: "NEW YORK, June 18 (NewsWire) - ", "LONDON (Reuters) - ", "CNN — ",
@@ -78,7 +78,7 @@ def _boilerplate_lines(lines: list[str]) -> set[int]:
     for i, line in enumerate(lines):
         if not line:
             continue
-        if _AD_MARKER.match(line) or _IMAGE_MARKER.match(line) or _SHARE_LINE.match(line) or _is_byline(line):
+        if _AD_MARKER.match(line) or _IMAGE_MARKER.match(line) or _SHARE_LINE.match(line) or _BYLINE.match(line):
             drop.add(i)
         elif counts[line] > 1 and len(line.split()) <= 12:
             drop.add(i)  # repeated short lines are ad or navigation furniture, never reporting
@@ -88,20 +88,6 @@ def _boilerplate_lines(lines: list[str]) -> set[int]:
         if _IMAGE_MARKER.match(line) and i + 1 < len(lines) and _looks_like_caption(lines[i + 1]):
             drop.add(i + 1)
     return drop
-
-
-def _is_byline(line: str) -> bool:
-    """A line that only says who wrote, reported or edited the story (its name words capitalized, so "By exporting EVs
-    from China, Nissan hopes…" stays)."""
-    match = _BYLINE.match(line)
-    if not match:
-        return False
-    if line.lstrip()[:3].lower() != "by ":
-        return True
-    return all(word[0].isupper() or word.lower().strip(",") in _NAME_JOINERS for word in line.split()[1:])
-
-
-_NAME_JOINERS = frozenset("and & de da van von del la le bin al".split())
 
 
 def _short_lines_above(lines: list[str], marker: int) -> set[int]:

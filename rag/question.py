@@ -252,7 +252,7 @@ def _new_names(sentence: str, question_names: tuple[str, ...], article_names: fr
     Mahomes")."""
     opening = re.match(r"\W*([\w’'.-]+)", sentence)
     first = _as_name(opening.group(1)) if opening else ""
-    names = (first,) * (first in article_names) + names_in(sentence)
+    names = ((first,) if first in article_names else ()) + names_in(sentence)
     return [name for name in names if name not in question_names and not is_calendar_word(name)]
 
 
