@@ -27,7 +27,7 @@ def test_bylines_and_credit_lines_are_dropped_and_sentences_opening_with_by_kept
     text = clean_article_text(
         "By Maria Lind\n\nBALTIC Wings agreed on Monday to be bought by Nordair.\n\n"
         "By Sunday, rival bidder SkyLow had walked away.\n\nBy Jane Doe and Raj Patel, CNN\n\n"
-        "Reporting by Maria Lind; Editing by Tom Harte"
+        "By Anne de la Cruz and Pieter van Dijk\n\nReporting by Maria Lind; Editing by Tom Harte"
     )
     assert text == "BALTIC Wings agreed on Monday to be bought by Nordair.\n\nBy Sunday, rival bidder SkyLow had walked away."
 
