@@ -45,8 +45,6 @@ class ScoreWeights:
     sentence: float = 2.0
     coverage: float = 0.3
     previous: float = 0.05
-    fits: float = 0.05
-    rank: float = 0.005
     reason: float = 1.0  # for "why" questions, a sentence giving a cause or purpose comes first
     defines: float = 0.15  # "What kind of car is the N7?": "the Nissan N7, a mid-size sedan" over other N7 sentences
     event: float = 0.2  # "When was the Leaf launched?": a sentence telling of the launch, over one merely about the Leaf
@@ -57,7 +55,6 @@ class Candidate:
     """One sentence of a retrieved passage and the signals that score it."""
 
     passage: Passage
-    rank: int
     sentence: int
     text: str
     passage_similarity: float
@@ -81,11 +78,9 @@ class Candidate:
             + w.sentence * self.sentence_similarity
             + w.coverage * self.coverage
             + w.previous * self.previous_coverage
-            + w.fits * self.fits
             + w.reason * self.gives_asked_reason
             + w.event * self.tells_event
             + w.defines * self.defines
-            - w.rank * self.rank
         )
 
 
@@ -313,7 +308,7 @@ class ExtractiveAnswerer:
         # "Who scored in the Euro 2024 final?": an article published in 2024 need not write its own year.
         years = {p.document.id: {str(p.document.published.year)} if p.document.published else set() for p in passages}
         with_numbers = {doc: not numbers or numbers <= _numbers_in(text) | years[doc] for doc, text in lowered.items()}
-        for rank, passage in enumerate(passages):
+        for passage in passages:
             chunk = passage.chunk
             about_names = about[passage.document.id]
             has_numbers = with_numbers[passage.document.id]
@@ -337,7 +332,6 @@ class ExtractiveAnswerer:
                 found.append(
                     Candidate(
                         passage=passage,
-                        rank=rank,
                         sentence=index,
                         text=text,
                         passage_similarity=passage_similarity,
