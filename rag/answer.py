@@ -29,11 +29,6 @@ _SYNONYM_SPAN = 0.08
 # A word a text says only through a synonym credited less than this is unsaid for the answer check: at the floor, the
 # 4-bit model's near words vary by CPU ("runner" ~ "club" at 0.884 on one, under 0.88 on another) and mean little.
 _SAID_CREDIT = 0.5
-# A sentence that says in the question's own words (or their news synonyms) at least this share of what it asks may be
-# a little further in meaning than the similarity gate asks: the 4-bit model scores "Where was the study published?"
-# against "…a study published on Wednesday in The Lancet Neurology" at 0.77.
-_WORDED_COVERAGE = 0.75
-_WORDED_SLACK = 0.06
 _NUMBER = re.compile(r"(?<![\w.,])\d[\d,.]*\d(?!\w)|(?<![\w.,])\d(?!\w)")
 
 
@@ -68,7 +63,6 @@ class Candidate:
     has_question_numbers: bool
     states_measure: bool
     gives_asked_reason: bool = False
-    worded_coverage: float = 0.0  # like `coverage`, counting only the question's words and their thesaurus groups
     defines: bool = False  # says what the thing a "what is X" question names is ("the Nissan N7, a mid-size sedan")
     tells_event: float = 0.0  # the credit of the question's predicate ("launched") in the sentence itself
 
@@ -210,21 +204,17 @@ class ExtractiveAnswerer:
         return found
 
     def off_topic(self, question: str, passages: Sequence[Passage]) -> bool:
-        """The hard gates: the question names what no article mentions, or no passage is close in meaning (a passage
-        a little less close counts when one of its sentences says what the question asks in its words)."""
+        """The hard gates: the question names what no article mentions, or no passage is close in meaning."""
         shape = shape_of(question)
         if any(not self._knows_name(name, shape) for name in shape.names):
             return True
         best = max((max((p.dense_score, *p.sentence_scores)) for p in passages), default=0.0)
-        if best >= self._min_similarity:
-            return False
-        return best < self._min_similarity - _WORDED_SLACK or self.answer(question, passages).refused
+        return best < self._min_similarity
 
     def acceptable(self, candidate: Candidate) -> bool:
         """The refusal gates: close in meaning, about the question's names and numbers, of the right kind."""
         similarity = max(candidate.sentence_similarity, candidate.passage_similarity)
-        worded = candidate.worded_coverage >= _WORDED_COVERAGE and similarity >= self._min_similarity - _WORDED_SLACK
-        if (similarity < self._min_similarity and not worded) or not candidate.fits:
+        if similarity < self._min_similarity or not candidate.fits:
             return False
         if not candidate.about_names or not candidate.has_question_numbers or not candidate.states_measure:
             return False
@@ -289,8 +279,7 @@ class ExtractiveAnswerer:
             return []
         weights = self.term_weights(question)
         equivalents = self._equivalents(question, weights, shape)
-        worded = {term: {stem: c for stem, c in stems.items() if stem == term or stem in related(term)} for term, stems in equivalents.items()}
-        by_stem, worded_by_stem = _by_stem(equivalents), _by_stem(worded)
+        by_stem = _by_stem(equivalents)
         total = sum(weights.values()) or 1.0
         focus = _focus(weights, shape)
         numbers = _numbers_in(question)
@@ -327,8 +316,6 @@ class ExtractiveAnswerer:
                 previous = frozenset(credits[index - 1]) if index else frozenset()
                 focus_coverage = _share(focus, near) if focus else 1.0
                 focus_own = _share(focus, own)
-                worded_near = _credit_by_stem(worded_by_stem, set().union(*sentence_terms[max(index - 1, 0) : index + 2]))
-                worded_coverage = _share(focus, worded_near)
                 found.append(
                     Candidate(
                         passage=passage,
@@ -345,7 +332,6 @@ class ExtractiveAnswerer:
                         has_question_numbers=has_numbers,
                         states_measure=states_measure(shape, text, focus.keys()),
                         gives_asked_reason=why and gives_reason(text),
-                        worded_coverage=worded_coverage,
                         tells_event=own.get(shape.predicate, 0.0) if shape.predicate else 0.0,
                         defines=bool(shape.defined) and defines(shape.defined, text),
                     )

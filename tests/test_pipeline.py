@@ -317,18 +317,6 @@ def test_how_many_needs_what_is_counted_and_how_much_it_costs_needs_a_cost(pipel
     assert pipeline.ask("How much did the elephant house cost?").refused
 
 
-def test_a_sentence_saying_what_is_asked_in_its_words_answers_though_the_model_rates_it_less_close(pipeline: Pipeline) -> None:
-    given(pipeline, "nurses", "Night shifts linked to diabetes", (
-        "Nurses who work night shifts for ten years or more are 30 per cent more likely to develop type 2 diabetes, "
-        "according to a study of 84,000 nurses published on Monday in the British Medical Journal. "
-        "The researchers said hospitals should offer regular health checks to night staff."))
-    where = pipeline.ask("Where was the study published?")
-    assert not where.refused and "British Medical Journal" in where.answer
-    passages = pipeline.retrieve("Where was the study published?")
-    assert max(max(p.dense_score, *p.sentence_scores) for p in passages) < pipeline.settings.refusal_min_dense
-    assert pipeline.ask("Where was the vaccine approved?").refused  # the same closeness without the words is not enough
-
-
 def test_a_name_in_the_articles_lead_counts_for_a_later_passage_that_says_the_company(pipeline: Pipeline) -> None:
     lead = "Tarvin Water will raise bills by 9 per cent from April to pay for new sewage works, the utility said on Monday. "
     middle = " ".join(f"Paragraph {n} of the report describes reservoir levels, leaks and rainfall in the region in detail." for n in range(40))
