@@ -103,6 +103,11 @@ class AskResponse(BaseModel):
     verification: VerificationOut | None = None
     degraded: bool = Field(False, description="The LLM failed and the extractive answerer stood in.")
     question: str = Field("", description="The question answered (cleaned; for a conversation, made standalone).")
+    short_answer: str | None = Field(
+        None,
+        description="The fewest words of the first cited sentence that answer (\"Alaska Airlines\", \"60 per cent\"), copied "
+        "from it exactly; null when refused or when none was found (the answer's sentence still answers).",
+    )
     unanswered: list[str] = Field(
         default_factory=list,
         description="For a question asking two things of which the articles answer one: the part they do not answer "
@@ -121,6 +126,7 @@ class AskResponse(BaseModel):
             verification=VerificationOut(**check.__dict__) if check else None,
             degraded=answer.degraded,
             question=answer.question,
+            short_answer=answer.short,
             unanswered=list(answer.unanswered),
         )
 

@@ -38,6 +38,7 @@ class Observation:
     retrieved: tuple[str, ...]
     latency_ms: float
     error: str | None = None
+    short: str | None = None
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Verdict:
     retrieval_rank: int | None
     latency_ms: float
     notes: list[str] = field(default_factory=list)
+    short_answer: str | None = None
+    short_correct: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -93,6 +96,8 @@ def judge(question: EvalQuestion, seen: Observation) -> Verdict:
         retrieval_rank=evidence_rank(question.evidence, seen.retrieved),
         latency_ms=seen.latency_ms,
         notes=notes,
+        short_answer=seen.short,
+        short_correct=correct and seen.short is not None and short_matches(question, seen.short),
     )
 
 
@@ -103,6 +108,11 @@ def answer_matches(question: EvalQuestion, answer: str) -> bool:
         and all(contains(answer, alias) for alias in question.must_also)
         and not any(contains(answer, alias) for alias in question.must_not)
     )
+
+
+def short_matches(question: EvalQuestion, short: str) -> bool:
+    """A short answer names an alias and no forbidden one (a part of a two-part answer need not name the rest)."""
+    return any(contains(short, alias) for alias in question.answers) and not any(contains(short, alias) for alias in question.must_not)
 
 
 def unsupported_claims(answer: str, cited_texts: Sequence[str]) -> list[str]:
@@ -194,6 +204,8 @@ def _rates(verdicts: Sequence[Verdict]) -> dict[str, object]:
         "refusal_accuracy": one([v.refused for v in unanswerable]),
         "false_refusals": one([v.refused for v in expected_answer]),
         "citation_support": one([v.supporting_citations > 0 for v in answered_right]),
+        # none at all given: the answerer gives no short answers (the check off), not every one wrong
+        "short_answers": one([v.short_correct for v in answerable if v.correct] if any(v.short_answer for v in verdicts) else []),
         "citation_precision": one(precision_values),
         "unsupported_claims": sum(len(v.unsupported_claims) for v in answered),
         "hit_at_1": one([r == 1 for r in ranked]),

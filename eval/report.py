@@ -11,6 +11,7 @@ RATE_ROWS = (
     ("false_refusals", "false refusals"),
     ("false_premise_handling", "false premise handled"),
     ("citation_support", "citation support"),
+    ("short_answers", "short answer right"),
     ("citation_precision", "citation precision"),
     ("hit_at_1", "retrieval hit@1"),
     ("hit_at_k", "retrieval hit@k"),

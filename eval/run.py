@@ -38,6 +38,7 @@ class PipelineTarget:
             citations=tuple(CitedPassage(c.document_id, c.text, c.quote) for c in answer.citations),
             retrieved=tuple(p.chunk.text for p in passages),
             latency_ms=latency,
+            short=answer.short,
         )
 
 
@@ -63,7 +64,8 @@ class HttpTarget:
             raise UpstreamError(f"the service answered {response.status_code}: {response.text[:300]}")
         body = response.json()
         citations = tuple(CitedPassage(c["document_id"], c["text"], c.get("quote", "")) for c in body["citations"])
-        return Observation(body["answer"], bool(body["refused"]), citations, tuple(c.text for c in citations), latency)
+        retrieved = tuple(c.text for c in citations)
+        return Observation(body["answer"], bool(body["refused"]), citations, retrieved, latency, short=body.get("short_answer"))
 
 
 def run(

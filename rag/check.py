@@ -44,7 +44,7 @@ def stated_probability(generator: LanguageModel, sentence: str, question: str, a
     """How likely the model, asked apart, finds it that `sentence` states `answer` to `question`: its probability of
     writing true rather than false, or 1.0 / 0.0 for its word when the server tells no probabilities (0.0 on a reply
     that is not the JSON asked for)."""
-    user = f"Sentence: {_one_line(sentence)}\nQuestion: {_one_line(question)}\nProposed answer: {_one_line(answer)}"
+    user = f"Sentence: {one_line(sentence)}\nQuestion: {one_line(question)}\nProposed answer: {one_line(answer)}"
     messages: list[Message] = [{"role": "system", "content": CHECK_PROMPT}, {"role": "user", "content": user}]
     reply = generator.complete_scored(messages, 12, deadline, CHECK_SCHEMA, _ALTERNATIVES)
     try:
@@ -184,5 +184,6 @@ class CheckedAnswerer:
         yield StreamEvent("final", answer=answer)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """The text with its runs of white space made single spaces."""
     return _SPACE.sub(" ", text).strip()

@@ -115,6 +115,8 @@ def ask(
     if as_json:
         out.print_json(data=_jsonable(asdict(answer)))
         return
+    if answer.short:
+        out.print(answer.short, markup=False, style="bold")
     out.print(answer.answer, markup=False)
     for c in answer.citations:
         out.print(f"  [{c.n}] {c.title} ({c.document_id}, chars {c.start}-{c.end})", markup=False, style="dim")

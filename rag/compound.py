@@ -100,7 +100,7 @@ def partly(question: str, parts: Sequence[str], answers: Sequence[Answer]) -> An
     missing = tuple(_CARRIED.sub("", part) for part, a in zip(parts, answers, strict=True) if a.refused)
     joined = combined(question, answered)
     said = " ".join(f"{NOT_SAID} {_as_clause(part)}." for part in missing)
-    return replace(joined, answer=f"{joined.answer} {said}", unanswered=missing)
+    return replace(joined, answer=f"{joined.answer} {said}", unanswered=missing, short=None)
 
 
 def _as_clause(part: str) -> str:
@@ -136,8 +136,10 @@ def combined(question: str, answers: Sequence[Answer]) -> Answer:
         fallback=any(v.fallback for v in checks),
     )
     first = answers[0]
+    shorts = [a.short for a in answers]
     return replace(
         first,
+        short="; ".join(dict.fromkeys(s for s in shorts if s)) if all(shorts) else None,
         answer=" ".join(texts),
         citations=tuple(citations),
         verification=verification,

@@ -192,7 +192,8 @@ def verified(question: str, reply: str, shown: Sequence[Numbered], passages: Seq
         ):
             citation = cite(1, item.passage, item.sentence, _similarity(item))
             recited = item is not named  # a re-cited answer is "repaired", as the writer's are
-            return Answer(f"{copied} [1]", False, (citation,), verification=Verification(1, int(not recited), int(recited), False))
+            verification = Verification(1, int(not recited), int(recited), False)
+            return Answer(f"{copied} [1]", False, (citation,), verification=verification, short=copied)
     return _refusal(checked=1)
 
 

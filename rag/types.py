@@ -120,6 +120,7 @@ class Answer:
     degraded: bool = False
     question: str = ""
     unanswered: tuple[str, ...] = ()  # parts of a two-part question the articles do not answer (the rest is answered)
+    short: str | None = None  # the fewest words of the cited sentence that answer ("60 per cent"), when found
 
 
 @dataclass(frozen=True)

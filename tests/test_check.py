@@ -50,7 +50,9 @@ def states_with(true_logprob: float, false_logprob: float) -> httpx.Response:
 
 
 def server_check(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings whose answer check asks the (mocked) OpenAI-compatible server."""
+    """Settings whose answer check asks the (mocked) OpenAI-compatible server (short answers off unless asked: these
+    tests count the check's calls; tests/test_short.py has the short answers')."""
+    overrides.setdefault("short_answers", False)
     return Settings(data_dir=tmp_path / "data", answer_check="openai", openai_base_url=BASE, openai_model="m", openai_api_key="k", **overrides)  # type: ignore[arg-type]
 
 

@@ -82,6 +82,21 @@ def test_summary_counts_each_rate_from_its_own_questions() -> None:
     assert overall["hit_at_1"]["value"] == 0.5 and overall["mrr"] == 0.75
 
 
+def test_a_short_answer_counts_when_its_answer_is_right_and_it_names_an_alias_and_no_forbidden_one() -> None:
+    right = "NCIC will invest for the remaining 60 per cent [1]"
+    verdicts = [
+        judge(Q_ANSWER, Observation(right, False, (), (), 1.0, short="60 per cent")),
+        judge(Q_ANSWER, Observation(right, False, (), (), 1.0, short="40 per cent")),  # right sentence, wrong words of it
+        judge(Q_ANSWER, Observation(right, False, (), (), 1.0, short="60 per cent, 40 per cent")),
+        judge(Q_ANSWER, Observation(right, False, (), (), 1.0)),  # none given
+        judge(Q_ANSWER, Observation("Dongfeng will hold 40 per cent [1]", False, (), (), 1.0, short="60")),  # a wrong answer
+    ]
+    assert [v.short_correct for v in verdicts] == [True, False, False, False, False]
+    short = summarize(verdicts)["overall"]["short_answers"]  # type: ignore[index]
+    assert short["value"] == 0.25 and short["n"] == 4  # of the right answers only
+    assert summarize(verdicts[3:4])["overall"]["short_answers"]["value"] is None  # type: ignore[index]  # an answerer giving none
+
+
 class AlwaysRefuses:
     """A negative control: a target that never answers."""
 

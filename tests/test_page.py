@@ -51,13 +51,23 @@ def page(browser: object, server: str) -> Iterator[object]:
     context.close()
 
 
-def ask(page: object, question: str) -> object:
+@pytest.fixture(scope="module")
+def checked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The service as `make run` starts it: the answer check and short answers on (the packaged 1.5B model)."""
+    env = {"RAG_DATA_DIR": str(tmp_path_factory.mktemp("checked") / "data"), "RAG_ANSWERER": "extractive", "RAG_ANSWER_CHECK": "local"}
+    process, url = start_rag_serve(env, SEEDS)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def ask(page: object, question: str, timeout_ms: int = 30_000) -> object:
     """Type a question, press Enter, and return the last answer bubble once it is final."""
     before = page.locator("li.message.assistant").count()  # type: ignore[attr-defined]
     page.fill("#question", question)  # type: ignore[attr-defined]
     page.press("#question", "Enter")  # type: ignore[attr-defined]
     answer = page.locator("li.message.assistant").nth(before)  # type: ignore[attr-defined]
-    answer.and_(page.locator("li.message.assistant:not(.pending)")).wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    answer.and_(page.locator("li.message.assistant:not(.pending)")).wait_for(timeout=timeout_ms)  # type: ignore[attr-defined]
     return answer
 
 
@@ -80,6 +90,18 @@ def test_an_answer_with_a_citation_chip_that_shows_the_highlighted_sentence(page
     assert "remaining 60 per cent" in panel.locator("mark").inner_text()
     assert panel.locator("#citation-title").inner_text().startswith("Nissan")
     page.screenshot(path=str(SHOTS / "answer-1280.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_the_short_answer_is_shown_above_its_cited_sentence(browser: object, checked_server: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(checked_server)
+    answer = ask(page, NCIC_QUESTION, timeout_ms=300_000)  # the model loads at start-up: no speed test on a shared machine
+    short = answer.locator("strong.short")  # type: ignore[attr-defined]
+    assert "60 per cent" in short.inner_text() and "40" not in short.inner_text()
+    assert "remaining 60 per cent" in answer.locator(".text").inner_text()  # type: ignore[attr-defined]  # the sentence, below it
+    page.screenshot(path=str(SHOTS / "short-answer-1280.png"), full_page=True)
+    context.close()
 
 
 def test_a_question_the_articles_do_not_answer_shows_the_refusal_state(page: object) -> None:

@@ -48,6 +48,9 @@ function renderAnswer(item, answer) {
   body.replaceChildren();
   item.classList.remove("pending");
   const byNumber = new Map(answer.citations.map((c) => [c.n, c]));
+  if (answer.short_answer && !answer.refused) {
+    body.append(element("strong", "short", answer.short_answer));
+  }
   for (const part of answer.answer.split(/(\[\d+\])/)) {
     const marker = part.match(/^\[(\d+)\]$/);
     const citation = marker && byNumber.get(Number(marker[1]));

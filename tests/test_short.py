@@ -1,0 +1,153 @@
+"""Short answers beside the cited sentence (RAG_SHORT_ANSWERS): the packaged model copying them out of the seeds'
+sentences, and, with an OpenAI-compatible server mocked by respx, what is asked and what a reply must be to be kept."""
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from api.app import create_app
+from rag.config import Settings
+from rag.pipeline import Pipeline, build
+from tests.conftest import NCIC_QUESTION, SEEDS, CountingEmbedder
+from tests.test_check import ARTICLE as WIMBLEDON
+from tests.test_check import CHAMPIONS, COMPLETIONS, articles_folder, server_check
+
+ARTICLE = """Title: Alaska Air to buy Hawaiian Airlines
+Published: 2023-12-04
+
+SEATTLE, Dec 4 (NewsWire) - Alaska Air Group said on Sunday it would buy Hawaiian Holdings for about $1.9 billion including debt, in a deal that would create the fifth-largest U.S. airline.
+Alaska will pay $18 a share in cash, nearly four times Hawaiian's closing price on Friday.
+The combined airline would keep both brands and fly from hubs in Seattle and Honolulu.
+"""
+PRICE = "How much a share will Alaska pay for Hawaiian?"
+
+
+def replying(short: str, states_it: bool = True):  # noqa: ANN201 - a respx side effect
+    """A mocked server answering the check with `states_it` and the short-answer request with `short`."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        payload = json.loads(request.content)
+        asked = payload["response_format"]["json_schema"]["schema"]["required"]
+        content = json.dumps({"answer": short} if asked == ["answer"] else {"states_it": states_it})
+        choice = {"index": 0, "message": {"role": "assistant", "content": content}}
+        return httpx.Response(200, json={"id": "x", "object": "chat.completion", "choices": [choice]})
+
+    return reply
+
+
+def short_asks(route: respx.Route) -> list[dict]:
+    """The requests for a short answer the server received."""
+    payloads = [json.loads(call.request.content) for call in route.calls]
+    return [p for p in payloads if p["response_format"]["json_schema"]["schema"]["required"] == ["answer"]]
+
+
+@pytest.fixture
+def airline(tmp_path: Path, embedder: CountingEmbedder) -> Pipeline:
+    pipeline = build(server_check(tmp_path, short_answers=True), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, alaska=ARTICLE)])
+    return pipeline
+
+
+@respx.mock
+def test_the_short_answer_is_copied_from_the_cited_sentence_and_given_beside_it(airline: Pipeline) -> None:
+    route = respx.post(COMPLETIONS).mock(side_effect=replying("$18 a share"))
+    answer = airline.ask(PRICE)
+    assert not answer.refused and answer.short == "$18 a share"
+    assert answer.answer.startswith("Alaska will pay $18 a share in cash")  # the sentence still answers
+    (asked,) = short_asks(route)
+    assert asked["messages"][1]["content"] == f"Sentence: {answer.citations[0].quote}\nQuestion: {PRICE}"
+
+
+@respx.mock
+def test_a_short_answer_is_written_as_the_sentence_writes_it(airline: Pipeline) -> None:
+    respx.post(COMPLETIONS).mock(side_effect=replying("  $18 A SHARE. "))
+    assert airline.ask(PRICE).short == "$18 a share"
+
+
+@pytest.mark.parametrize(
+    ("reply", "why"),
+    [
+        ("$20 a share", "a figure the sentence does not say"),
+        ("Alaska", "only the question's own words"),
+        ("", "the model found no answer in the sentence"),
+    ],
+)
+@respx.mock
+def test_a_short_answer_that_does_not_hold_up_is_left_out_and_the_sentence_still_answers(airline: Pipeline, reply: str, why: str) -> None:
+    respx.post(COMPLETIONS).mock(side_effect=replying(reply))
+    answer = airline.ask(PRICE)
+    assert not answer.refused and "$18 a share" in answer.answer, why
+    assert answer.short is None, why
+
+
+@respx.mock
+def test_a_model_that_fails_leaves_the_answer_without_a_short_one(airline: Pipeline) -> None:
+    def failing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503) if json.loads(request.content)["response_format"]["json_schema"]["schema"]["required"] == ["answer"] else replying("")(request)
+
+    respx.post(COMPLETIONS).mock(side_effect=failing)
+    answer = airline.ask(PRICE)
+    assert not answer.refused and "$18 a share" in answer.answer and answer.short is None
+
+
+@respx.mock
+def test_a_refusal_has_no_short_answer_and_asks_for_none(airline: Pipeline) -> None:
+    route = respx.post(COMPLETIONS).mock(side_effect=replying("Seattle", states_it=False))
+    answer = airline.ask("Which runway did the plane use at Honolulu airport?")
+    assert answer.refused and answer.short is None and short_asks(route) == []
+
+
+@respx.mock
+def test_short_answers_switched_off_ask_the_model_nothing_more(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    pipeline = build(server_check(tmp_path, short_answers=False), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, alaska=ARTICLE)])
+    route = respx.post(COMPLETIONS).mock(side_effect=replying("$18 a share"))
+    answer = pipeline.ask(PRICE)
+    assert not answer.refused and answer.short is None and short_asks(route) == []
+
+
+@respx.mock
+def test_the_api_gives_the_short_answer_and_the_chat_stream_ends_with_it(airline: Pipeline) -> None:
+    from fastapi.testclient import TestClient
+
+    respx.post(COMPLETIONS).mock(side_effect=replying("$18 a share"))
+    respx.route(host="testserver").pass_through()
+    with TestClient(create_app(airline)) as client:
+        body = client.post("/v1/ask", json={"question": PRICE}).json()
+        assert body["short_answer"] == "$18 a share" and "$18 a share in cash" in body["answer"]
+        streamed = client.post("/v1/chat", json={"messages": [{"role": "user", "content": PRICE}], "stream": True}).text
+    final = streamed.split("event: final\ndata: ")[1].split("\n\n")[0]
+    assert json.loads(final)["short_answer"] == "$18 a share"
+
+
+@respx.mock
+def test_a_two_part_question_gets_each_parts_short_answer(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    pipeline = build(server_check(tmp_path, short_answers=True), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, alaska=ARTICLE)])
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        user = json.loads(request.content)["messages"][1]["content"]
+        return replying("Seattle and Honolulu" if "hubs" in user else "$18 a share")(request)
+
+    respx.post(COMPLETIONS).mock(side_effect=reply)
+    answer = pipeline.ask("How much a share will Alaska pay for Hawaiian and where will the combined airline have its hubs?")
+    assert not answer.refused and answer.short == "$18 a share; Seattle and Honolulu"
+
+
+@pytest.mark.slow
+def test_the_packaged_model_copies_the_seeds_stakes_short_and_right(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    default = Settings.model_fields["answer_check"].default  # the tests' environment sets it off
+    assert default == "local" and Settings.model_fields["short_answers"].default is True
+    pipeline = build(Settings(data_dir=tmp_path / "data", answer_check=default, llm_deadline_s=300), embedder)  # no speed test
+    pipeline.ingest_paths([SEEDS])
+    ncic = pipeline.ask(NCIC_QUESTION)
+    assert not ncic.refused and "60" in ncic.short and "40" not in ncic.short
+    dongfeng = pipeline.ask("What stake will Dongfeng Motor hold in the export venture?")
+    assert not dongfeng.refused and "40" in dongfeng.short and "60" not in dongfeng.short
+    (tmp_path / "other").mkdir()
+    champions = build(Settings(data_dir=tmp_path / "other" / "data", answer_check=default, llm_deadline_s=300), embedder)
+    champions.ingest_paths([articles_folder(tmp_path / "other", wimbledon=WIMBLEDON)])
+    assert champions.ask(CHAMPIONS).short == "£2.35 million"
