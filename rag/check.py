@@ -2,7 +2,8 @@
 reader's every answer, and of an extractive answer only when it is in doubt (its passage never says, in any words,
 a rare word the question asks about: "runner-up" answered from "The champions each receive £2 million"); and of an
 extractive refusal whose best sentences failed only for wording the question otherwise ("taking over" / "agreed to
-buy")."""
+buy"). With short answers on, every answer is read once more: a model copies out of it the fewest words that answer,
+and an answer none can be copied from is passed over."""
 
 import json
 import logging
@@ -15,11 +16,12 @@ from typing import TYPE_CHECKING
 from rag.answer import PREMISE_CORRECTION, REFUSAL
 from rag.conversation import Turn
 from rag.errors import UpstreamError
-from rag.generate import Deadline, LanguageModel, LazyModel, Message
+from rag.generate import Deadline, LanguageModel, LazyModel, Message, one_line
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 if TYPE_CHECKING:
     from rag.pipeline import Answerer
+    from rag.short import ShortAnswers
 
 log = logging.getLogger("rag.check")
 
@@ -35,7 +37,6 @@ CHECK_PROMPT = (
     "answer is the answer to exactly this question; if the sentence is about something else, or the question asks "
     "about a different time, place, person or thing than the sentence, reply {\"states_it\": false}."
 )
-_SPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\s*\[\d+\]")
 _ALTERNATIVES = 5
 
@@ -82,7 +83,11 @@ class CheckedAnswerer:
     premise correction `corrected(question, passages)` gives, if any, stands instead. A refusal is read too:
     `near_misses(question, passages, n)` gives up to n answers from sentences refused only for saying the question
     in other words, and the first the model finds stating it answers. "States it" is the model's probability of true
-    at or above `min_probability`. A model that fails leaves the doubtful answer refused: when unsure, refuse."""
+    at or above `min_probability`. With `short`, every answer given (to a question not asking yes or no) also needs
+    the fewest words answering it copied out of its sentences (`Answer.short`): an answer none can be copied from
+    (only the question's own words, or words the sentence lacks) is passed over like one not stated, whether in
+    doubt or not. A model that fails leaves the doubtful answer refused (when unsure, refuse), and an answer in no doubt
+    without a short answer."""
 
     def __init__(
         self,
@@ -96,6 +101,7 @@ class CheckedAnswerer:
         tries: int,
         min_probability: float,
         corrected: Callable[[str, Sequence[Passage]], Answer | None],
+        short: "ShortAnswers | None" = None,
     ) -> None:
         self._inner = inner
         self._generator = generator
@@ -107,6 +113,7 @@ class CheckedAnswerer:
         self._tries = tries
         self._min_probability = min_probability
         self._corrected = corrected
+        self._short = short
         self.name = f"{inner.name}+check"
 
     def standalone(self, turns: Sequence[Turn]) -> str:
@@ -130,17 +137,19 @@ class CheckedAnswerer:
         answer = self._inner.answer(question, passages)
         if answer.refused:
             return self._rescued(question, passages, answer)
-        if not answer.citations:
-            return answer
-        if answer.answer.startswith(PREMISE_CORRECTION) or self._doubt(question, answer.citations[0].text) < self._min_doubt:
+        if not answer.citations or answer.answer.startswith(PREMISE_CORRECTION):
+            return replace(answer, answerer=self.name)
+        in_doubt = self._doubt(question, answer.citations[0].text) >= self._min_doubt
+        if not in_doubt and (self._short is None or not self._short.applies(question)):
             return replace(answer, answerer=self.name)
         deadline = self._deadline()
-        if self._stated(question, answer, deadline):
-            return replace(answer, answerer=self.name)
+        kept = self._kept(question, answer, deadline, read=in_doubt)
+        if kept is not None:
+            return kept
         alternatives = self._alternatives(question, passages, answer.citations, self._tries - 1)
-        stated = next((alternative for alternative in alternatives if self._stated(question, alternative, deadline)), None)
+        stated = next((kept for alternative in alternatives if (kept := self._kept(question, alternative, deadline)) is not None), None)
         if stated is not None:
-            return replace(stated, answerer=self.name)
+            return stated
         correction = self._corrected(question, passages)
         if correction is not None:  # "Why did Dongfeng take a 60% stake?": what the articles say instead (40%)
             return replace(correction, answerer=self.name)
@@ -154,8 +163,24 @@ class CheckedAnswerer:
         if not near_misses:
             return replace(refusal, answerer=self.name)
         deadline = self._deadline()
-        stated = next((missed for missed in near_misses if self._stated(question, missed, deadline)), None)
-        return replace(stated or refusal, answerer=self.name)
+        stated = next((kept for missed in near_misses if (kept := self._kept(question, missed, deadline)) is not None), None)
+        return stated or replace(refusal, answerer=self.name)
+
+    def _kept(self, question: str, answer: Answer, deadline: Deadline, read: bool = True) -> Answer | None:
+        """The answer as given (its short answer copied out), or None when the model, reading it (`read`), finds its
+        sentence not stating it, or copies no short answer from its sentences that holds up. A model failing to copy
+        one leaves the answer without it."""
+        if read and not self._stated(question, answer, deadline):
+            return None
+        if self._short is None or not self._short.applies(question):
+            return replace(answer, answerer=self.name)
+        said = _MARKER.sub("", answer.answer).strip()  # the cited sentences, or the clause of one that answers
+        try:
+            short = self._short.copied(said, question, deadline)
+        except UpstreamError as exc:  # the answer stands on what was asked of it before short answers were
+            log.warning("no short answer could be copied, the model failed: %s", exc)
+            return replace(answer, answerer=self.name)
+        return replace(answer, answerer=self.name, short=short) if short else None
 
     def _deadline(self) -> Deadline:
         """The deadline of this answer's readings, started once the model is loaded: loading (assembling 1.1 GB on a
@@ -183,7 +208,3 @@ class CheckedAnswerer:
         yield StreamEvent("delta", text=answer.answer)
         yield StreamEvent("final", answer=answer)
 
-
-def one_line(text: str) -> str:
-    """The text with its runs of white space made single spaces."""
-    return _SPACE.sub(" ", text).strip()

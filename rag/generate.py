@@ -1,5 +1,6 @@
 """What an LLM backend must do for the answerers: stream a chat completion within a deadline."""
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -126,3 +127,11 @@ class LazyModel:
 
     def complete_scored(self, messages: list[Message], max_tokens: int, deadline: Deadline, schema: dict[str, Any], top: int) -> Scored:
         return self._loaded().complete_scored(messages, max_tokens, deadline, schema, top)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def one_line(text: str) -> str:
+    """The text with its runs of white space made single spaces (a prompt's one-line field)."""
+    return _SPACE.sub(" ", text).strip()

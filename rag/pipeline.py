@@ -25,7 +25,7 @@ from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
 from rag.check import CheckedAnswerer
 from rag.reader import ReadingAnswerer, ReadingLimits
-from rag.short import ShortAnswerer
+from rag.short import ShortAnswers
 from rag.local_index import LocalIndex, SavedIndex, reading_saved_index
 from rag.retrieve import Retriever
 from rag.terms import terms
@@ -113,7 +113,7 @@ class Pipeline:
         self._index.warm()
         if answerer:
             loaded = self._answering()
-            if isinstance(loaded, (CheckedAnswerer, ShortAnswerer)):
+            if isinstance(loaded, CheckedAnswerer):
                 loaded.prepare(wait_for_models)
 
     def close(self) -> None:
@@ -419,11 +419,11 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         checker = generator or build_checker(settings)  # at start-up: a missing model is told before serving
 
         def checked(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
-            answerer = CheckedAnswerer(
+            short = ShortAnswers(checker) if settings.short_answers else None
+            return CheckedAnswerer(
                 extractive, checker, extractive.doubt, settings.check_min_doubt, settings.llm_deadline_s, extractive.alternatives, extractive.near_misses, settings.check_tries,
-                settings.check_min_probability, extractive.corrected,
+                settings.check_min_probability, extractive.corrected, short,
             )
-            return ShortAnswerer(answerer, checker, settings.llm_deadline_s) if settings.short_answers else answerer
 
         return Pipeline(settings, embedder, store, vocabulary, checked, saved_index=saved_index)
     if settings.answerer == "extractive" and generator is None:

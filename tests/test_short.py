@@ -21,6 +21,7 @@ Published: 2023-12-04
 SEATTLE, Dec 4 (NewsWire) - Alaska Air Group said on Sunday it would buy Hawaiian Holdings for about $1.9 billion including debt, in a deal that would create the fifth-largest U.S. airline.
 Alaska will pay $18 a share in cash, nearly four times Hawaiian's closing price on Friday.
 The combined airline would keep both brands and fly from hubs in Seattle and Honolulu.
+Alaska shareholders would own about 90 per cent of the combined company.
 """
 PRICE = "How much a share will Alaska pay for Hawaiian?"
 
@@ -76,11 +77,42 @@ def test_a_short_answer_is_written_as_the_sentence_writes_it(airline: Pipeline) 
     ],
 )
 @respx.mock
-def test_a_short_answer_that_does_not_hold_up_is_left_out_and_the_sentence_still_answers(airline: Pipeline, reply: str, why: str) -> None:
-    respx.post(COMPLETIONS).mock(side_effect=replying(reply))
+def test_an_answer_no_short_answer_can_be_copied_from_is_passed_over_and_refused_when_no_other_sentence_has_one(
+    airline: Pipeline, reply: str, why: str
+) -> None:
+    route = respx.post(COMPLETIONS).mock(side_effect=replying(reply))
     answer = airline.ask(PRICE)
-    assert not answer.refused and "$18 a share" in answer.answer, why
-    assert answer.short is None, why
+    assert answer.refused and answer.citations == () and answer.short is None, why
+    assert len(short_asks(route)) >= 2, why  # the next-best sentences were read too
+
+
+@respx.mock
+def test_the_next_best_sentence_answers_when_the_best_one_yields_no_short_answer(airline: Pipeline) -> None:
+    """ "Which hubs…" against the lead that names no hub: its short answer would be the question's own words."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        user = json.loads(request.content)["messages"][1]["content"]
+        return replying("Seattle and Honolulu" if "hubs in Seattle" in user else "the combined airline")(request)
+
+    respx.post(COMPLETIONS).mock(side_effect=reply)
+    answer = airline.ask("Where will the combined airline have its hubs?")
+    assert not answer.refused and answer.short == "Seattle and Honolulu"
+    assert answer.citations[0].quote.startswith("The combined airline would keep both brands")
+
+
+@respx.mock
+def test_a_percentage_the_model_writes_as_a_sign_is_given_as_the_sentence_writes_it(airline: Pipeline) -> None:
+    respx.post(COMPLETIONS).mock(side_effect=replying("90%"))
+    answer = airline.ask("What share of the combined company would Alaska shareholders own?")
+    assert not answer.refused and answer.short == "90 per cent"
+
+
+@respx.mock
+def test_a_yes_or_no_question_is_answered_without_a_short_answer_and_asks_for_none(airline: Pipeline) -> None:
+    route = respx.post(COMPLETIONS).mock(side_effect=replying("Yes"))
+    answer = airline.ask("Would the combined airline keep both brands?")
+    assert not answer.refused and "keep both brands" in answer.answer
+    assert answer.short is None and short_asks(route) == []
 
 
 @respx.mock
