@@ -63,4 +63,21 @@ class ShortAnswers:
             return None
         forms = [span, *(pattern.sub(written, span) for pattern, written in _PERCENT_FORMS)]
         copied = next((found for form in dict.fromkeys(forms) if (found := copied_from(form, sentence, question)) is not None), None)
+        copied = copied if copied is not None else _within_words(span, sentence)
         return copied if copied is not None and adds_to(question, copied) else None
+
+
+def _within_words(span: str, sentence: str) -> str | None:
+    """The sentence's whole words holding the span when the span is found only inside them ("$500,000" of
+    "NZ$500,000", "10,000" of "C$10,000"), or None; never inside a number ("4" is not in "2024")."""
+    wanted = span.strip(" .,;:")
+    at = sentence.lower().find(wanted.lower())
+    end = at + len(wanted)
+    if at < 0 or not wanted or (at > 0 and sentence[at - 1].isdigit()) or (end < len(sentence) and sentence[end].isdigit()):
+        return None
+    start = at
+    while start > 0 and not sentence[start - 1].isspace():
+        start -= 1
+    while end < len(sentence) and not sentence[end].isspace():
+        end += 1
+    return sentence[start:end].strip(" .,;:()\"'“”‘’")

@@ -39,6 +39,16 @@ def replying(short: str, states_it: bool = True):  # noqa: ANN201 - a respx side
     return reply
 
 
+def replying_by_sentence(said: str, short: str, otherwise: str):  # noqa: ANN201 - a respx side effect
+    """A mocked server copying `short` out of a sentence that says `said`, and `otherwise` out of any other."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        user = json.loads(request.content)["messages"][1]["content"]
+        return replying(short if said in user else otherwise)(request)
+
+    return reply
+
+
 def short_asks(route: respx.Route) -> list[dict]:
     """The requests for a short answer the server received."""
     payloads = [json.loads(call.request.content) for call in route.calls]
@@ -89,12 +99,7 @@ def test_an_answer_no_short_answer_can_be_copied_from_is_passed_over_and_refused
 @respx.mock
 def test_the_next_best_sentence_answers_when_the_best_one_yields_no_short_answer(airline: Pipeline) -> None:
     """ "Which hubs…" against the lead that names no hub: its short answer would be the question's own words."""
-
-    def reply(request: httpx.Request) -> httpx.Response:
-        user = json.loads(request.content)["messages"][1]["content"]
-        return replying("Seattle and Honolulu" if "hubs in Seattle" in user else "the combined airline")(request)
-
-    respx.post(COMPLETIONS).mock(side_effect=reply)
+    respx.post(COMPLETIONS).mock(side_effect=replying_by_sentence("hubs in Seattle", "Seattle and Honolulu", "the combined airline"))
     answer = airline.ask("Where will the combined airline have its hubs?")
     assert not answer.refused and answer.short == "Seattle and Honolulu"
     assert answer.citations[0].quote.startswith("The combined airline would keep both brands")
@@ -105,6 +110,17 @@ def test_a_percentage_the_model_writes_as_a_sign_is_given_as_the_sentence_writes
     respx.post(COMPLETIONS).mock(side_effect=replying("90%"))
     answer = airline.ask("What share of the combined company would Alaska shareholders own?")
     assert not answer.refused and answer.short == "90 per cent"
+
+
+@respx.mock
+def test_a_sum_copied_without_its_currency_prefix_is_given_whole_and_never_a_digit_out_of_a_number(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    pipeline = build(server_check(tmp_path, short_answers=True), embedder)
+    story = "Title: Tonga aid\nPublished: 2022-01-18\n\nNew Zealand pledged an initial NZ$500,000 in aid to Tonga in 2022.\n"
+    pipeline.ingest_paths([articles_folder(tmp_path, tonga=story)])
+    respx.post(COMPLETIONS).mock(side_effect=replying("$500,000"))
+    assert pipeline.ask("How much aid did New Zealand pledge to Tonga?").short == "NZ$500,000"
+    respx.post(COMPLETIONS).mock(side_effect=replying("2"))  # in "2022" only: not copied
+    assert pipeline.ask("How much aid did New Zealand pledge to Tonga?").refused
 
 
 @respx.mock
@@ -159,12 +175,7 @@ def test_the_api_gives_the_short_answer_and_the_chat_stream_ends_with_it(airline
 def test_a_two_part_question_gets_each_parts_short_answer(tmp_path: Path, embedder: CountingEmbedder) -> None:
     pipeline = build(server_check(tmp_path, short_answers=True), embedder)
     pipeline.ingest_paths([articles_folder(tmp_path, alaska=ARTICLE)])
-
-    def reply(request: httpx.Request) -> httpx.Response:
-        user = json.loads(request.content)["messages"][1]["content"]
-        return replying("Seattle and Honolulu" if "hubs" in user else "$18 a share")(request)
-
-    respx.post(COMPLETIONS).mock(side_effect=reply)
+    respx.post(COMPLETIONS).mock(side_effect=replying_by_sentence("hubs", "Seattle and Honolulu", "$18 a share"))
     answer = pipeline.ask("How much a share will Alaska pay for Hawaiian and where will the combined airline have its hubs?")
     assert not answer.refused and answer.short == "$18 a share; Seattle and Honolulu"
 
