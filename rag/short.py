@@ -31,8 +31,15 @@ _MAX_TOKENS = 40
 
 # "Would Nissan build cars for a Chinese car maker in Sunderland?": its answer, yes or no, is in no sentence's words.
 _YES_OR_NO = re.compile(r"^\s*(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|may|might|must)\b", re.I)
-# "40%" of "a 40 per cent stake": the ways news writes a percentage, tried in turn when the span is not found as written.
-_PERCENT_FORMS = ((re.compile(r"\s*%"), " per cent"), (re.compile(r"\s*%"), " percent"), (re.compile(r"\s*\bper\s*cent\b", re.I), "%"))
+_WORD = re.compile(r"[^\s\-–—]+")  # words, a hyphen or dash parting them ("10-year", "19-km")
+_EDGES = " .,;:!?()[]\"'“”‘’"
+_NUMBERS = {
+    word: str(n)
+    for n, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90"}
 
 
 class ShortAnswers:
@@ -61,10 +68,43 @@ class ShortAnswers:
             return None
         if not span:
             return None
-        forms = [span, *(pattern.sub(written, span) for pattern, written in _PERCENT_FORMS)]
-        copied = next((found for form in dict.fromkeys(forms) if (found := copied_from(form, sentence, question)) is not None), None)
-        copied = copied if copied is not None else _within_words(span, sentence)
+        copied = copied_from(span, sentence, question) or _written_otherwise(span, sentence) or _within_words(span, sentence)
         return copied if copied is not None and adds_to(question, copied) else None
+
+
+def _written_otherwise(span: str, sentence: str) -> str | None:
+    """The sentence's words saying the span as news writes it otherwise: a number in words or figures ("5" / "five"),
+    a percentage as a sign or in words ("40%" / "40 per cent"), words joined by a hyphen or not ("10 years" /
+    "10-year"); or None."""
+    wanted = [key for key, _ in _keyed(span)]
+    said = _keyed(sentence)
+    keys = [key for key, _ in said]
+    for start in range(len(keys) - len(wanted) + 1) if wanted else ():
+        if keys[start : start + len(wanted)] == wanted:
+            first, last = said[start][1], said[start + len(wanted) - 1][1]
+            return sentence[first.start() : last.end()].strip(_EDGES)
+    return None
+
+
+def _keyed(text: str) -> list[tuple[str, re.Match[str]]]:
+    """Each word's comparable form with the word it comes from: lower case, figures for number words, "percent" for
+    "%" and "per cent", no plural "s"."""
+    keyed: list[tuple[str, re.Match[str]]] = []
+    words = list(_WORD.finditer(text))
+    for i, word in enumerate(words):
+        core = word.group().strip(_EDGES).lower()
+        if core == "per" and i + 1 < len(words) and words[i + 1].group().strip(_EDGES).lower() == "cent":
+            continue  # "per cent" is keyed at its "cent"
+        if core.endswith("%") and len(core) > 1:
+            keyed += [(core[:-1], word), ("percent", word)]
+            continue
+        core = "percent" if core == "cent" and i and words[i - 1].group().strip(_EDGES).lower() == "per" else core
+        core = _NUMBERS.get(core, core)
+        if len(core) > 3 and core.endswith("s") and not core.endswith("ss"):
+            core = core[:-1]
+        if core:
+            keyed.append((core, word))
+    return keyed
 
 
 def _within_words(span: str, sentence: str) -> str | None:

@@ -123,6 +123,26 @@ def test_a_sum_copied_without_its_currency_prefix_is_given_whole_and_never_a_dig
     assert pipeline.ask("How much aid did New Zealand pledge to Tonga?").refused
 
 
+@pytest.mark.parametrize(
+    ("story", "question", "reply", "short"),
+    [
+        ("Police said the man fired five shots at the minister.", "How many shots did the man fire at the minister?", "5", "five"),
+        ("The 19-km (12-mile) bridge was opened by the president in 2018.", "How long is the bridge the president opened?", "12 miles", "12-mile"),
+        ("Ohtani signed a 10-year, $700 million contract with the Dodgers.", "How long is Ohtani's contract with the Dodgers?", "10 years", "10-year"),
+        ("Dongfeng Motor will hold a 40 per cent stake in the venture.", "What stake will Dongfeng Motor hold in the venture?", "40%", "40 per cent"),
+    ],
+)
+@respx.mock
+def test_a_short_answer_news_writes_otherwise_is_given_as_the_sentence_writes_it(
+    tmp_path: Path, embedder: CountingEmbedder, story: str, question: str, reply: str, short: str
+) -> None:
+    pipeline = build(server_check(tmp_path, short_answers=True), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, story=f"Title: A story\nPublished: 2024-05-15\n\n{story}\n")])
+    respx.post(COMPLETIONS).mock(side_effect=replying(reply))
+    answer = pipeline.ask(question)
+    assert not answer.refused and answer.short == short
+
+
 @respx.mock
 def test_a_yes_or_no_question_is_answered_without_a_short_answer_and_asks_for_none(airline: Pipeline) -> None:
     route = respx.post(COMPLETIONS).mock(side_effect=replying("Yes"))
