@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rag.answer import PREMISE_CORRECTION, REFUSAL
 from rag.conversation import Turn
 from rag.errors import UpstreamError
-from rag.generate import Deadline, LanguageModel, LazyModel, Message, one_line
+from rag.generate import Deadline, LanguageModel, LazyModel, Message, one_line, reply_schema
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 if TYPE_CHECKING:
@@ -25,12 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("rag.check")
 
-CHECK_SCHEMA = {
-    "type": "object",
-    "properties": {"states_it": {"type": "boolean"}},
-    "required": ["states_it"],
-    "additionalProperties": False,
-}
+CHECK_SCHEMA = reply_schema(states_it={"type": "boolean"})
 CHECK_PROMPT = (
     "You check answers to questions about news. The user sends one sentence from a news article, a question and a "
     "proposed answer. Reply with JSON {\"states_it\": true} only if the sentence itself says that the proposed "

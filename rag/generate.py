@@ -74,6 +74,12 @@ def token_alternatives(logprobs: Any) -> tuple[tuple[str, dict[str, float]], ...
     return tuple(found)
 
 
+def reply_schema(**fields: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of a reply that is one object of exactly these fields (name -> the field's schema), each
+    required."""
+    return {"type": "object", "properties": dict(fields), "required": list(fields), "additionalProperties": False}
+
+
 def json_format(schema: dict[str, Any]) -> dict[str, Any]:
     """The OpenAI-style `response_format` that constrains a completion to `schema` (llama.cpp, vLLM, OpenAI)."""
     return {"type": "json_schema", "json_schema": {"name": "reply", "strict": True, "schema": schema}}

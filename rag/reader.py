@@ -12,19 +12,14 @@ from rag.answer import REFUSAL, ExtractiveAnswerer, cite
 from rag.check import states_answer
 from rag.conversation import Turn, carry_context
 from rag.errors import UpstreamError
-from rag.generate import Deadline, LanguageModel, Message
+from rag.generate import Deadline, LanguageModel, Message, reply_schema
 from rag.question import fits_kind, names_in, shape_of
 from rag.terms import fold_accents, terms
 from rag.types import Answer, Passage, StreamEvent, Verification
 
 log = logging.getLogger("rag.reader")
 
-REPLY_SCHEMA = {
-    "type": "object",
-    "properties": {"sentence": {"type": "integer", "minimum": 0}, "answer": {"type": "string", "maxLength": 200}},
-    "required": ["sentence", "answer"],
-    "additionalProperties": False,
-}
+REPLY_SCHEMA = reply_schema(sentence={"type": "integer", "minimum": 0}, answer={"type": "string", "maxLength": 200})
 # One worked example, and the instruction before the sentences (after them made the 0.5B model worse).
 READER_PROMPT = (
     "You answer questions about news. The user sends numbered sentences from news articles, then a question. "

@@ -7,17 +7,12 @@ import json
 import logging
 import re
 
-from rag.generate import Deadline, LanguageModel, Message, one_line
+from rag.generate import Deadline, LanguageModel, Message, one_line, reply_schema
 from rag.reader import adds_to, copied_from
 
 log = logging.getLogger("rag.short")
 
-SHORT_SCHEMA = {
-    "type": "object",
-    "properties": {"answer": {"type": "string"}},
-    "required": ["answer"],
-    "additionalProperties": False,
-}
+SHORT_SCHEMA = reply_schema(answer={"type": "string"})
 SHORT_PROMPT = (
     "You answer questions about news from one sentence. The user sends one sentence from a news article and a "
     'question. Reply with JSON {"answer": "..."} where answer is the shortest words of the sentence that answer '
