@@ -38,6 +38,7 @@ _AUXILIARIES = tuple("did do does were was are is will would have has had can co
 # "How many children…": what is counted, which the answering sentence must name (or a word of its thesaurus group):
 # the noun just before the verb ("How many migraine days did…" counts days), else the plural of the next two words
 # or the first word; units of time are left out ("How many years…" is answered by "since 2010").
+_YES_OR_NO = re.compile(rf"^\s*(?:{'|'.join(_AUXILIARIES)})\b", re.I)
 _COUNTED = re.compile(
     r"\b(?:how many|what number of)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:" + "|".join(_AUXILIARIES) + r")\b)"
     r"|\b(?:how many|what number of)\s+([a-z]+(?:\s+[a-z]+)?)\b",
@@ -234,6 +235,12 @@ def _asked_quantity(question: str) -> tuple[str | None, bool]:
     if span is None or not _MOVES.isdisjoint(terms(question[span.end() :])):
         return None, False
     return span.group(1).lower(), False
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Whether the question opens with an auxiliary verb ("Would Nissan build cars for a Chinese car maker in
+    Sunderland?"): its answer, yes or no, is in no sentence's words."""
+    return _YES_OR_NO.match(question) is not None
 
 
 def asks_reason(question: str) -> bool:

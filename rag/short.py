@@ -8,6 +8,7 @@ import logging
 import re
 
 from rag.generate import Deadline, LanguageModel, Message, one_line, reply_schema
+from rag.question import asks_yes_or_no
 from rag.reader import adds_to, copied_from
 
 log = logging.getLogger("rag.short")
@@ -23,9 +24,6 @@ SHORT_PROMPT = (
 )
 _MAX_TOKENS = 40
 
-
-# "Would Nissan build cars for a Chinese car maker in Sunderland?": its answer, yes or no, is in no sentence's words.
-_YES_OR_NO = re.compile(r"^\s*(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|may|might|must)\b", re.I)
 _WORD = re.compile(r"[^\s\-–—]+")  # words, a hyphen or dash parting them ("10-year", "19-km")
 _EDGES = " .,;:!?()[]\"'“”‘’"
 _NUMBERS = {
@@ -45,7 +43,7 @@ class ShortAnswers:
 
     @staticmethod
     def applies(question: str) -> bool:
-        return not _YES_OR_NO.match(question)
+        return not asks_yes_or_no(question)
 
     def copied(self, sentence: str, question: str, deadline: Deadline) -> str | None:
         """The words of `sentence` answering `question`, as the sentence writes them, or None when the model copies
@@ -115,4 +113,4 @@ def _within_words(span: str, sentence: str) -> str | None:
         start -= 1
     while end < len(sentence) and not sentence[end].isspace():
         end += 1
-    return sentence[start:end].strip(" .,;:()\"'“”‘’")
+    return sentence[start:end].strip(_EDGES)

@@ -97,9 +97,11 @@ def test_the_short_answer_is_shown_above_its_cited_sentence(browser: object, che
     page = context.new_page()
     page.goto(checked_server)
     answer = ask(page, NCIC_QUESTION, timeout_ms=300_000)  # the model loads at start-up: no speed test on a shared machine
-    short = answer.locator("strong.short")  # type: ignore[attr-defined]
+    short = answer.locator(".text > strong.short:first-child")  # type: ignore[attr-defined]  # before the sentence
     assert "60 per cent" in short.inner_text() and "40" not in short.inner_text()
-    assert "remaining 60 per cent" in answer.locator(".text").inner_text()  # type: ignore[attr-defined]  # the sentence, below it
+    sentence = answer.locator(".text").inner_text()  # type: ignore[attr-defined]
+    assert "remaining 60 per cent" in sentence.removeprefix(short.inner_text())
+    assert short.bounding_box()["y"] < answer.locator(".text .chip").first.bounding_box()["y"]  # type: ignore[attr-defined]  # shown above it
     page.screenshot(path=str(SHOTS / "short-answer-1280.png"), full_page=True)
     context.close()
 

@@ -149,6 +149,9 @@ def test_a_yes_or_no_question_is_answered_without_a_short_answer_and_asks_for_no
     answer = airline.ask("Would the combined airline keep both brands?")
     assert not answer.refused and "keep both brands" in answer.answer
     assert answer.short is None and short_asks(route) == []
+    route.side_effect = replying("both brands")
+    assert airline.ask("What would the combined airline keep?").short == "both brands"  # asked otherwise: copied
+    assert len(short_asks(route)) == 1
 
 
 @respx.mock
@@ -166,15 +169,19 @@ def test_a_refusal_has_no_short_answer_and_asks_for_none(airline: Pipeline) -> N
     route = respx.post(COMPLETIONS).mock(side_effect=replying("Seattle", states_it=False))
     answer = airline.ask("Which runway did the plane use at Honolulu airport?")
     assert answer.refused and answer.short is None and short_asks(route) == []
+    route.side_effect = replying("$18 a share")
+    assert airline.ask(PRICE).short == "$18 a share" and len(short_asks(route)) == 1  # an answer on the same service: asked
 
 
 @respx.mock
-def test_short_answers_switched_off_ask_the_model_nothing_more(tmp_path: Path, embedder: CountingEmbedder) -> None:
-    pipeline = build(server_check(tmp_path, short_answers=False), embedder)
-    pipeline.ingest_paths([articles_folder(tmp_path, alaska=ARTICLE)])
+def test_short_answers_switched_off_ask_the_model_nothing_more(tmp_path: Path, embedder: CountingEmbedder, airline: Pipeline) -> None:
+    (tmp_path / "off").mkdir()
+    pipeline = build(server_check(tmp_path / "off", short_answers=False), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path / "off", alaska=ARTICLE)])
     route = respx.post(COMPLETIONS).mock(side_effect=replying("$18 a share"))
     answer = pipeline.ask(PRICE)
     assert not answer.refused and answer.short is None and short_asks(route) == []
+    assert airline.ask(PRICE).short == "$18 a share" and len(short_asks(route)) == 1  # switched on (the default): asked
 
 
 @respx.mock
