@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     short_answers: bool = Field(
         True,
         description="Beside an answer's cited sentence, the fewest words of it that answer (\"Alaska Airlines\"), copied out by "
-        "the answer check's model and verified as copied (~1.4 s more per answer); off, or with RAG_ANSWER_CHECK=off, none.",
+        "the answer check's model word for word and verified as copied (~0.3-0.7 s more per answer); off, or with RAG_ANSWER_CHECK=off, none.",
     )
     local_model: Path | None = Field(
         None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."
