@@ -25,7 +25,7 @@ from rag.generate import LanguageModel
 from rag.generative import GenerationLimits, GenerativeAnswerer
 from rag.check import CheckedAnswerer
 from rag.reader import ReadingAnswerer, ReadingLimits
-from rag.short import ShortAnswers
+from rag.short import OPENAI_ENUM_CHARS, ShortAnswers
 from rag.local_index import LocalIndex, SavedIndex, reading_saved_index
 from rag.retrieve import Retriever
 from rag.terms import terms
@@ -419,7 +419,8 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         checker = generator or build_checker(settings)  # at start-up: a missing model is told before serving
 
         def checked(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
-            short = ShortAnswers(checker) if settings.short_answers else None
+            enum_chars = OPENAI_ENUM_CHARS if settings.answer_check == "openai" else None
+            short = ShortAnswers(checker, enum_chars) if settings.short_answers else None
             return CheckedAnswerer(
                 extractive, checker, extractive.doubt, settings.check_min_doubt, settings.llm_deadline_s, extractive.alternatives, extractive.near_misses, settings.check_tries,
                 settings.check_min_probability, extractive.corrected, short,

@@ -23,7 +23,8 @@ SHORT_PROMPT = (
 )
 _MAX_TOKENS = 40
 _MOST_WORDS = 12  # the longest short answer, in words
-_MOST_SPANS = 500  # OpenAI's structured outputs take at most 500 values in an enum
+_MOST_SPANS = 500  # OpenAI's structured outputs take at most 500 values in an enum...
+OPENAI_ENUM_CHARS = 7_500  # ...and, past 250 values, at most 7,500 characters in all
 
 _EDGES = " .,;:!?()[]\"'“”‘’"
 
@@ -31,8 +32,9 @@ _EDGES = " .,;:!?()[]\"'“”‘’"
 class ShortAnswers:
     """The model copying short answers; `applies` says which questions have one to copy (not a yes-or-no question)."""
 
-    def __init__(self, generator: LanguageModel) -> None:
+    def __init__(self, generator: LanguageModel, most_enum_chars: int | None = None) -> None:
         self._generator = generator
+        self._most_enum_chars = most_enum_chars  # a server's limit on an enum's characters (OPENAI_ENUM_CHARS)
 
     @staticmethod
     def applies(question: str) -> bool:
@@ -46,7 +48,7 @@ class ShortAnswers:
         caught none."""
         user = f"Sentence: {one_line(sentence)}\nQuestion: {one_line(question)}"
         messages: list[Message] = [{"role": "system", "content": SHORT_PROMPT}, {"role": "user", "content": user}]
-        reply = self._generator.complete(messages, _MAX_TOKENS, deadline, short_schema(sentence))
+        reply = self._generator.complete(messages, _MAX_TOKENS, deadline, short_schema(sentence, self._most_enum_chars))
         try:
             span = str(json.loads(reply)["answer"]).strip()
         except (json.JSONDecodeError, KeyError, TypeError):
@@ -58,21 +60,23 @@ class ShortAnswers:
         return copied if copied is not None and adds_to(question, copied) else None
 
 
-def short_schema(sentence: str) -> dict[str, object]:
+def short_schema(sentence: str, most_chars: int | None = None) -> dict[str, object]:
     """The reply's schema: one of the sentence's runs of words (or nothing), so that the model copies, word for word,
     instead of writing the answer its own way ("1977-1981" for "from 1977 to 1981")."""
-    return reply_schema(answer={"type": "string", "enum": ["", *spans_of(sentence)]})
+    return reply_schema(answer={"type": "string", "enum": ["", *spans_of(sentence, most_chars)]})
 
 
-def spans_of(text: str) -> list[str]:
+def spans_of(text: str, most_chars: int | None = None) -> list[str]:
     """Every run of up to _MOST_WORDS words of `text`, its edge punctuation stripped, each once; runs of fewer words
-    for a text so long that there would be more than _MOST_SPANS."""
+    for a text so long that there would be more than _MOST_SPANS, or, past 250 of them, more than `most_chars`
+    characters in all."""
     words = one_line(text).split()
-    most = _MOST_WORDS
-    while most > 1 and sum(min(most, len(words) - start) for start in range(len(words))) > _MOST_SPANS:
-        most -= 1
-    found = dict.fromkeys(
-        run for start in range(len(words)) for end in range(start + 1, min(len(words), start + most) + 1)
-        if (run := " ".join(words[start:end]).strip(_EDGES))
-    )
-    return list(found)[:_MOST_SPANS]
+    for most in range(_MOST_WORDS, 0, -1):
+        found = list(dict.fromkeys(
+            run for start in range(len(words)) for end in range(start + 1, min(len(words), start + most) + 1)
+            if (run := " ".join(words[start:end]).strip(_EDGES))
+        ))
+        too_long = most_chars is not None and len(found) > 250 and sum(map(len, found)) > most_chars
+        if len(found) <= _MOST_SPANS and not too_long:
+            break
+    return found[:_MOST_SPANS]

@@ -83,6 +83,11 @@ def test_the_runs_a_short_answer_may_be_are_the_sentences_own_words_and_at_most_
     long = " ".join(f"word{i}" for i in range(120))
     runs = spans_of(long)
     assert len(runs) <= 500 and "word0" in runs and "word119" in runs and all(run in long for run in runs)
+    forty = " ".join(f"word{i}" for i in range(40))
+    assert max(len(run.split()) for run in spans_of(forty)) == 12  # 474 runs: within every limit
+    capped = spans_of(forty, most_chars=7_500)  # OpenAI's: past 250 values, 7,500 characters in all
+    assert len(capped) <= 250 or sum(map(len, capped)) <= 7_500
+    assert "word39" in capped and max(len(run.split()) for run in capped) < 12
 
 
 @respx.mock
