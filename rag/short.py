@@ -23,8 +23,9 @@ SHORT_PROMPT = (
 )
 _MAX_TOKENS = 40
 _MOST_WORDS = 12  # the longest short answer, in words
-_MOST_SPANS = 500  # OpenAI's structured outputs take at most 500 values in an enum...
-OPENAI_ENUM_CHARS = 7_500  # ...and, past 250 values, at most 7,500 characters in all
+_MOST_SPANS = 500  # OpenAI's structured outputs take at most 500 values in an enum,
+_LONG_ENUM = 250  # and an enum of more than 250 values
+OPENAI_ENUM_CHARS = 7_500  # at most 7,500 characters in all
 
 _EDGES = " .,;:!?()[]\"'“”‘’"
 
@@ -68,15 +69,17 @@ def short_schema(sentence: str, most_chars: int | None = None) -> dict[str, obje
 
 def spans_of(text: str, most_chars: int | None = None) -> list[str]:
     """Every run of up to _MOST_WORDS words of `text`, its edge punctuation stripped, each once; runs of fewer words
-    for a text so long that there would be more than _MOST_SPANS, or, past 250 of them, more than `most_chars`
+    for a text so long that there would be more than _MOST_SPANS, or, past _LONG_ENUM of them, more than `most_chars`
     characters in all."""
     words = one_line(text).split()
+    sizes: dict[str, int] = {}  # each run, in the order met, and the fewest words it is made of
+    for start in range(len(words)):
+        for end in range(start + 1, min(len(words), start + _MOST_WORDS) + 1):
+            if run := " ".join(words[start:end]).strip(_EDGES):
+                sizes[run] = min(sizes.get(run, end - start), end - start)
     for most in range(_MOST_WORDS, 0, -1):
-        found = list(dict.fromkeys(
-            run for start in range(len(words)) for end in range(start + 1, min(len(words), start + most) + 1)
-            if (run := " ".join(words[start:end]).strip(_EDGES))
-        ))
-        too_long = most_chars is not None and len(found) > 250 and sum(map(len, found)) > most_chars
+        found = [run for run, size in sizes.items() if size <= most]
+        too_long = most_chars is not None and len(found) > _LONG_ENUM and sum(map(len, found)) > most_chars
         if len(found) <= _MOST_SPANS and not too_long:
             break
     return found[:_MOST_SPANS]

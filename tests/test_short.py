@@ -11,6 +11,7 @@ import respx
 from api.app import create_app
 from rag.config import Settings
 from rag.pipeline import Pipeline, build
+from rag.short import spans_of
 from tests.conftest import NCIC_QUESTION, SEEDS, CountingEmbedder
 from tests.test_check import ARTICLE as WIMBLEDON
 from tests.test_check import CHAMPIONS, COMPLETIONS, articles_folder, server_check
@@ -76,8 +77,6 @@ def test_the_short_answer_is_copied_from_the_cited_sentence_and_given_beside_it(
 
 
 def test_the_runs_a_short_answer_may_be_are_the_sentences_own_words_and_at_most_five_hundred() -> None:
-    from rag.short import spans_of
-
     assert spans_of("Carter, a Democrat, was president from 1977 to 1981.")[:3] == ["Carter", "Carter, a", "Carter, a Democrat"]
     assert "1977 to 1981" in spans_of("Carter, a Democrat, was president from 1977 to 1981.")
     long = " ".join(f"word{i}" for i in range(120))
@@ -94,6 +93,22 @@ def test_the_runs_a_short_answer_may_be_are_the_sentences_own_words_and_at_most_
 def test_a_short_answer_is_written_as_the_sentence_writes_it(airline: Pipeline) -> None:
     respx.post(COMPLETIONS).mock(side_effect=replying("  $18 A SHARE. "))
     assert airline.ask(PRICE).short == "$18 a share"
+
+
+@respx.mock
+def test_an_openai_server_is_sent_an_enum_within_its_limits_for_a_long_sentence(tmp_path: Path, embedder: CountingEmbedder) -> None:
+    sentence = (
+        "Alaska Air Group said on Sunday it would buy Hawaiian Holdings for about $1.9 billion including debt, in a deal "
+        "that analysts, regulators, unions and travellers across the Pacific islands and the western United States said "
+        "would create the fifth-largest airline in the country and reshape fares between Seattle, Honolulu and Anchorage."
+    )
+    pipeline = build(server_check(tmp_path, short_answers=True), embedder)
+    pipeline.ingest_paths([articles_folder(tmp_path, deal=f"Title: Alaska to buy Hawaiian\nPublished: 2023-12-04\n\n{sentence}\n")])
+    route = respx.post(COMPLETIONS).mock(side_effect=replying("about $1.9 billion"))
+    assert pipeline.ask("How much will Alaska Air pay for Hawaiian Holdings?").short == "about $1.9 billion"
+    allowed = short_asks(route)[0]["response_format"]["json_schema"]["schema"]["properties"]["answer"]["enum"]
+    assert len(allowed) <= 500 and (len(allowed) <= 250 or sum(map(len, allowed)) <= 7_500)
+    assert len(spans_of(sentence)) > 250 and sum(map(len, spans_of(sentence))) > 7_500  # uncapped, it would be over
 
 
 @pytest.mark.parametrize(
