@@ -97,6 +97,8 @@ class CheckedAnswerer:
         min_probability: float,
         corrected: Callable[[str, Sequence[Passage]], Answer | None],
         short: "ShortAnswers | None" = None,
+        reread: Callable[[str, Sequence[Passage]], Answer] | None = None,
+        reread_below: float = 0.0,
     ) -> None:
         self._inner = inner
         self._generator = generator
@@ -109,6 +111,8 @@ class CheckedAnswerer:
         self._min_probability = min_probability
         self._corrected = corrected
         self._short = short
+        self._reread = reread
+        self._reread_below = reread_below
         self.name = f"{inner.name}+check"
 
     def standalone(self, turns: Sequence[Turn]) -> str:
@@ -140,11 +144,11 @@ class CheckedAnswerer:
         deadline = self._deadline()
         kept = self._kept(question, answer, deadline, read=in_doubt)
         if kept is not None:
-            return kept
+            return self._surer(question, passages, *kept)
         alternatives = self._alternatives(question, passages, answer.citations, self._tries - 1)
         stated = next((kept for alternative in alternatives if (kept := self._kept(question, alternative, deadline)) is not None), None)
         if stated is not None:
-            return stated
+            return self._surer(question, passages, *stated)
         correction = self._corrected(question, passages)
         if correction is not None:  # "Why did Dongfeng take a 60% stake?": what the articles say instead (40%)
             return replace(correction, answerer=self.name)
@@ -159,23 +163,39 @@ class CheckedAnswerer:
             return replace(refusal, answerer=self.name)
         deadline = self._deadline()
         stated = next((kept for missed in near_misses if (kept := self._kept(question, missed, deadline)) is not None), None)
-        return stated or replace(refusal, answerer=self.name)
+        return stated[0] if stated else replace(refusal, answerer=self.name)
 
-    def _kept(self, question: str, answer: Answer, deadline: Deadline, read: bool = True) -> Answer | None:
-        """The answer as given (its short answer copied out), or None when the model, reading it (`read`), finds its
-        sentence not stating it, or copies no short answer from its sentences that holds up. A model failing to copy
-        one leaves the answer without it."""
+    def _kept(self, question: str, answer: Answer, deadline: Deadline, read: bool = True) -> tuple[Answer, float] | None:
+        """The answer as given (its short answer copied out) and how sure the model was of that copy (1.0 when none
+        was asked for), or None when the model, reading it (`read`), finds its sentence not stating it, or copies no
+        short answer from its sentences that holds up. A model failing to copy one leaves the answer without it."""
         if read and not self._stated(question, answer, deadline):
             return None
         if self._short is None or not self._short.applies(question):
-            return replace(answer, answerer=self.name)
+            return replace(answer, answerer=self.name), 1.0
         said = _MARKER.sub("", answer.answer).strip()  # the cited sentences, or the clause of one that answers
         try:
             short = self._short.copied(said, question, deadline)
         except UpstreamError as exc:  # the answer stands on what was asked of it before short answers were
             log.warning("no short answer could be copied, the model failed: %s", exc)
-            return replace(answer, answerer=self.name)
-        return replace(answer, answerer=self.name, short=short) if short else None
+            return replace(answer, answerer=self.name), 1.0
+        return (replace(answer, answerer=self.name, short=short.span), short.confidence) if short else None
+
+    def _surer(self, question: str, passages: Sequence[Passage], kept: Answer, confidence: float) -> Answer:
+        """The kept answer, unless the model copied its short answer unsure (its first token less likely than
+        `reread_below`): then the model reads the retrieved sentences itself (`reread`, the reader, its answer verified
+        as copied and checked as stated) and the sentence it names answers instead. The kept answer stands when the
+        reader refuses or fails."""
+        if self._reread is None or confidence >= self._reread_below:
+            return kept
+        try:
+            read = self._reread(question, passages)
+        except UpstreamError as exc:
+            log.warning("the model could not read the sentences again, the answer stands: %s", exc)
+            return kept
+        if read.refused or not read.citations:
+            return kept
+        return replace(read, answer=f"{read.citations[0].quote} [1]", answerer=self.name)
 
     def _deadline(self) -> Deadline:
         """The deadline of this answer's readings, started once the model is loaded: loading (assembling 1.1 GB on a

@@ -75,6 +75,14 @@ class Settings(BaseSettings):
         description="Beside an answer's cited sentence, the fewest words of it that answer (\"Alaska Airlines\"), copied out by "
         "the answer check's model word for word and verified as copied (~0.3-0.7 s more per answer); off, or with RAG_ANSWER_CHECK=off, none.",
     )
+    reread_below: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="When the check's model copies a short answer unsure (its first word less likely than this), it reads the "
+        "retrieved sentences itself, names the one that answers and copies from it (verified as copied, checked as stated), "
+        "and that sentence answers instead; ~8 s more for such answers; 0 turns it off.",
+    )
     local_model: Path | None = Field(
         None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."
     )

@@ -421,9 +421,10 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         def checked(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
             enum_chars = OPENAI_ENUM_CHARS if settings.answer_check == "openai" else None
             short = ShortAnswers(checker, enum_chars) if settings.short_answers else None
+            reader = ReadingAnswerer(checker, extractive, embedder.count_tokens, ReadingLimits(deadline_s=settings.llm_deadline_s))
             return CheckedAnswerer(
                 extractive, checker, extractive.doubt, settings.check_min_doubt, settings.llm_deadline_s, extractive.alternatives, extractive.near_misses, settings.check_tries,
-                settings.check_min_probability, extractive.corrected, short,
+                settings.check_min_probability, extractive.corrected, short, reader.answer if short else None, settings.reread_below,
             )
 
         return Pipeline(settings, embedder, store, vocabulary, checked, saved_index=saved_index)

@@ -6,6 +6,9 @@ sentence stays the answer; the short answer is given beside it, and an answer no
 
 import json
 import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rag.generate import Deadline, LanguageModel, Message, one_line, reply_schema
 from rag.question import asks_yes_or_no
@@ -28,6 +31,16 @@ _LONG_ENUM = 250  # and an enum of more than 250 values
 OPENAI_ENUM_CHARS = 7_500  # at most 7,500 characters in all
 
 _EDGES = " .,;:!?()[]\"'“”‘’"
+_ALTERNATIVES = 5  # the likeliest tokens asked for at each place of the copy
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A short answer as the sentence writes it, and how sure the model was of it: its probability of the copy's first
+    token (1.0 when the server tells no probabilities)."""
+
+    span: str
+    confidence: float = 1.0
 
 
 class ShortAnswers:
@@ -41,7 +54,7 @@ class ShortAnswers:
     def applies(question: str) -> bool:
         return not asks_yes_or_no(question)
 
-    def copied(self, sentence: str, question: str, deadline: Deadline) -> str | None:
+    def copied(self, sentence: str, question: str, deadline: Deadline) -> Copy | None:
         """The words of `sentence` answering `question`, as the sentence writes them, or None when the model copies
         nothing that holds up (words the sentence does not hold, or only the question's own words). The sentence has
         passed the answerer's gates already; the asked kind is not held against the span ("What were the wind speeds
@@ -49,16 +62,32 @@ class ShortAnswers:
         caught none."""
         user = f"Sentence: {one_line(sentence)}\nQuestion: {one_line(question)}"
         messages: list[Message] = [{"role": "system", "content": SHORT_PROMPT}, {"role": "user", "content": user}]
-        reply = self._generator.complete(messages, _MAX_TOKENS, deadline, short_schema(sentence, self._most_enum_chars))
+        schema = short_schema(sentence, self._most_enum_chars)
+        reply = self._generator.complete_scored(messages, _MAX_TOKENS, deadline, schema, _ALTERNATIVES)
         try:
-            span = str(json.loads(reply)["answer"]).strip()
+            span = str(json.loads(reply.text)["answer"]).strip()
         except (json.JSONDecodeError, KeyError, TypeError):
-            log.warning("the model's short answer is not the JSON asked for: %r", reply[:200])
+            log.warning("the model's short answer is not the JSON asked for: %r", reply.text[:200])
             return None
         if not span:
             return None
         copied = copied_from(span, sentence, question)
-        return copied if copied is not None and adds_to(question, copied) else None
+        return Copy(copied, first_token_probability(reply.places)) if copied is not None and adds_to(question, copied) else None
+
+
+def first_token_probability(places: Sequence[tuple[str, dict[str, float]]]) -> float:
+    """The model's probability of the first token it wrote of the reply's answer value (after `"answer": "`), or 1.0
+    when the server tells no probabilities there."""
+    written = ""
+    for token, likeliest in places:
+        before = len(written)
+        written += token
+        opening = written.find('"', written.find(":", written.find('"answer"')) + 1) if '"answer"' in written else -1
+        if opening < 0 or len(written) <= opening + 1:
+            continue  # the value has not begun
+        if before > opening or token.strip('" '):
+            return math.exp(likeliest[token]) if token in likeliest else (0.0 if likeliest else 1.0)
+    return 1.0
 
 
 def short_schema(sentence: str, most_chars: int | None = None) -> dict[str, object]:
