@@ -252,4 +252,12 @@ def test_the_packaged_model_copies_a_span_word_for_word_where_it_would_write_it_
     model = LocalGenerator(packaged_model(Settings().model_dir, CHECK_MODEL), 2, 1024)
     sentence = "Carter, a Democrat, was president from 1977 to 1981."
     # Unconstrained, the model writes "1977-1981", which the sentence does not hold: the answer had no short answer.
-    assert ShortAnswers(model).copied(sentence, "In which years was Carter president?", Deadline(300)) == "1977 to 1981"
+    copy = ShortAnswers(model).copied(sentence, "In which years was Carter president?", Deadline(300))
+    assert copy is not None and copy.span == "1977 to 1981"
+    assert copy.confidence > 0.5  # sure of a span that answers: the answer is not read again
+    lead = (
+        "PLAINS, Georgia, Dec 29 (NewsWire) - Jimmy Carter, the Georgia peanut farmer who served one term as U.S. president "
+        "and later won the Nobel Peace Prize for his humanitarian work, died on Sunday at his home in Plains, the Carter Center said."
+    )
+    unsure = ShortAnswers(model).copied(lead, "In which year did Carter win the Nobel Peace Prize?", Deadline(300))
+    assert unsure is None or unsure.confidence < 0.5  # a sentence that does not say: whatever it copies, it is unsure
