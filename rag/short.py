@@ -32,6 +32,7 @@ OPENAI_ENUM_CHARS = 7_500  # at most 7,500 characters in all
 
 _EDGES = " .,;:!?()[]\"'“”‘’"
 _ALTERNATIVES = 5  # the likeliest tokens asked for at each place of the copy
+_LEAD_WORDS = 3  # words before a copy that may begin it without changing what it names ("glaciologist")
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,19 @@ class ShortAnswers:
         if not span:
             return None
         copied = copied_from(span, sentence, question)
-        return Copy(copied, first_token_probability(reply.places)) if copied is not None and adds_to(question, copied) else None
+        return Copy(copied, copy_confidence(reply.places, sentence, copied)) if copied is not None and adds_to(question, copied) else None
 
 
-def first_token_probability(places: Sequence[tuple[str, dict[str, float]]]) -> float:
-    """The model's probability of the first token it wrote of the reply's answer value (after `"answer": "`), or 1.0
-    when the server tells no probabilities there."""
+def copy_confidence(places: Sequence[tuple[str, dict[str, float]]], sentence: str, span: str) -> float:
+    """How sure the model was of the words it copied: its probability, at the first token of the reply's answer value
+    (after `"answer": "`), of beginning the copy with one of the span's words or one of the few words before it in the
+    sentence (so that "glaciologist Matthias Huss" against "Matthias Huss" is no doubt: both name him). 1.0 when the
+    server tells no probabilities there."""
+    words = [word.strip(_EDGES).lower() for word in one_line(sentence).split()]
+    wanted = [word.strip(_EDGES).lower() for word in span.split()]
+    start = next((i for i in range(len(words)) if words[i : i + len(wanted)] == wanted), None)
+    nearby = set(words[max(0, start - _LEAD_WORDS) : start + len(wanted)]) if start is not None else set(wanted)
+    nearby.discard("")
     written = ""
     for token, likeliest in places:
         before = len(written)
@@ -86,7 +94,10 @@ def first_token_probability(places: Sequence[tuple[str, dict[str, float]]]) -> f
         if opening < 0 or len(written) <= opening + 1:
             continue  # the value has not begun
         if before > opening or token.strip('" '):
-            return math.exp(likeliest[token]) if token in likeliest else (0.0 if likeliest else 1.0)
+            if not likeliest:
+                return 1.0
+            begun = [(alternative.strip('" ').lower(), logprob) for alternative, logprob in likeliest.items()]
+            return min(1.0, sum(math.exp(logprob) for text, logprob in begun if text and any(word.startswith(text) for word in nearby)))
     return 1.0
 
 

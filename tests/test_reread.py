@@ -10,7 +10,7 @@ import httpx
 import respx
 
 from rag.pipeline import Pipeline, build
-from rag.short import first_token_probability
+from rag.short import copy_confidence
 from tests.conftest import CountingEmbedder
 from tests.test_check import COMPLETIONS, articles_folder, server_check
 from tests.test_short import ARTICLE, PRICE
@@ -93,10 +93,12 @@ def test_reading_again_switched_off_asks_nothing_more(tmp_path: Path, embedder: 
     assert reader_asks(route) == []
 
 
-def test_the_copys_confidence_is_the_probability_of_its_first_token() -> None:
-    written = ['{"', "answer", '":', ' "', "Jimmy", " Carter", '"}']
-    places = [(t["token"], {a["token"]: a["logprob"] for a in t["top_logprobs"]}) for t in tokens(written, 0.3)]
-    assert math.isclose(first_token_probability(places), 0.3)
-    merged = [('{"answer": "', {'{"answer": "': -0.01}), ("Jimmy", {"Jimmy": math.log(0.7)}), ('"}', {'"}': 0.0})]
-    assert math.isclose(first_token_probability(merged), 0.7)
-    assert first_token_probability([]) == 1.0  # a server that tells no probabilities: taken as sure
+def test_the_copys_confidence_is_the_models_probability_of_beginning_it_where_it_did_or_just_before() -> None:
+    sentence = "The team, led by glaciologist Matthias Huss, combined satellite images with measurements taken on 20 glaciers."
+    first = {"Matthias": math.log(0.45), "led": math.log(0.4), "20": math.log(0.1)}
+    places = [('{"', {}), ("answer", {}), ('":', {}), (' "', {}), ("Matthias", first), (" Huss", {" Huss": 0.0}), ('"}', {})]
+    assert math.isclose(copy_confidence(places, sentence, "Matthias Huss"), 0.85)  # "led by glaciologist Matthias Huss" names him too
+    assert math.isclose(copy_confidence(places, sentence, "20 glaciers"), 0.1)  # the likelier beginnings name another thing
+    merged = [('{"answer": "', {}), ("Matthias", {"Matthias": math.log(0.7)}), ('"}', {})]
+    assert math.isclose(copy_confidence(merged, sentence, "Matthias Huss"), 0.7)
+    assert copy_confidence([], sentence, "Matthias Huss") == 1.0  # a server that tells no probabilities: taken as sure
