@@ -182,8 +182,8 @@ class CheckedAnswerer:
         return (replace(answer, answerer=self.name, short=short.span), short.confidence) if short else None
 
     def _surer(self, question: str, passages: Sequence[Passage], kept: Answer, confidence: float) -> Answer:
-        """The kept answer, unless the model copied its short answer unsure (its first token less likely than
-        `reread_below`): then the model reads the retrieved sentences itself (`reread`, the reader, its answer verified
+        """The kept answer, unless the model copied its short answer unsure (`confidence`, its probability of beginning
+        the copy with those words, under `reread_below`): then the model reads the retrieved sentences itself (`reread`, the reader, its answer verified
         as copied and checked as stated) and the sentence it names answers instead. The kept answer stands when the
         reader refuses or fails."""
         if self._reread is None or confidence >= self._reread_below:

@@ -79,9 +79,9 @@ class Settings(BaseSettings):
         0.5,
         ge=0.0,
         le=1.0,
-        description="When the check's model copies a short answer unsure (its first word less likely than this), it reads the "
+        description="When the check's model copies a short answer unsure (less likely than this to begin it with those words), it reads the "
         "retrieved sentences itself, names the one that answers and copies from it (verified as copied, checked as stated), "
-        "and that sentence answers instead; ~8 s more for such answers; 0 turns it off.",
+        "and that sentence answers instead; ~10 s more for such answers (~1 in 15); 0 turns it off.",
     )
     local_model: Path | None = Field(
         None, description="A GGUF file for the local answerer (default: the packaged Qwen2.5-Coder-0.5B-Instruct, sha256-checked)."

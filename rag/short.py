@@ -37,8 +37,8 @@ _LEAD_WORDS = 3  # words before a copy that may begin it without changing what i
 
 @dataclass(frozen=True)
 class Copy:
-    """A short answer as the sentence writes it, and how sure the model was of it: its probability of the copy's first
-    token (1.0 when the server tells no probabilities)."""
+    """A short answer as the sentence writes it, and how sure the model was of it (`copy_confidence`; 1.0 when the
+    server tells no probabilities)."""
 
     span: str
     confidence: float = 1.0
@@ -79,26 +79,31 @@ class ShortAnswers:
 def copy_confidence(places: Sequence[tuple[str, dict[str, float]]], sentence: str, span: str) -> float:
     """How sure the model was of the words it copied: its probability, at the first token of the reply's answer value
     (after `"answer": "`), of beginning the copy with one of the span's words or one of the few words before it in the
-    sentence (so that "glaciologist Matthias Huss" against "Matthias Huss" is no doubt: both name him). 1.0 when the
-    server tells no probabilities there."""
+    sentence (so that "glaciologist Matthias Huss" against "Matthias Huss" is no doubt: both name him; "MOS" and
+    "MOSCOW" are one word). 1.0 when the server tells no probabilities there."""
+    reply = "".join(token for token, _ in places)
+    named = reply.find('"answer"')
+    opening = reply.find('"', reply.find(":", named) + 1) if named >= 0 else -1  # the value's opening quote
+    end = 0
+    for token, likeliest in places:
+        start, end = end, end + len(token)
+        if opening < 0 or end <= opening + 1 or (start <= opening and not token.strip('" ')):
+            continue  # no value yet: the keys, or the opening quote alone
+        if not likeliest:
+            return 1.0
+        nearby = _words_leading_to(sentence, span)
+        begun = [(alternative.strip('" ').lower(), logprob) for alternative, logprob in likeliest.items()]
+        return min(1.0, sum(math.exp(logprob) for text, logprob in begun if text and any(word.startswith(text) for word in nearby)))
+    return 1.0
+
+
+def _words_leading_to(sentence: str, span: str) -> set[str]:
+    """The span's words and the _LEAD_WORDS words before it in the sentence, lower case, edge punctuation stripped."""
     words = [word.strip(_EDGES).lower() for word in one_line(sentence).split()]
     wanted = [word.strip(_EDGES).lower() for word in span.split()]
     start = next((i for i in range(len(words)) if words[i : i + len(wanted)] == wanted), None)
     nearby = set(words[max(0, start - _LEAD_WORDS) : start + len(wanted)]) if start is not None else set(wanted)
-    nearby.discard("")
-    written = ""
-    for token, likeliest in places:
-        before = len(written)
-        written += token
-        opening = written.find('"', written.find(":", written.find('"answer"')) + 1) if '"answer"' in written else -1
-        if opening < 0 or len(written) <= opening + 1:
-            continue  # the value has not begun
-        if before > opening or token.strip('" '):
-            if not likeliest:
-                return 1.0
-            begun = [(alternative.strip('" ').lower(), logprob) for alternative, logprob in likeliest.items()]
-            return min(1.0, sum(math.exp(logprob) for text, logprob in begun if text and any(word.startswith(text) for word in nearby)))
-    return 1.0
+    return nearby - {""}
 
 
 def short_schema(sentence: str, most_chars: int | None = None) -> dict[str, object]:
