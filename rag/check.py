@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rag.answer import PREMISE_CORRECTION, REFUSAL
 from rag.conversation import Turn
 from rag.errors import UpstreamError
-from rag.generate import Deadline, LanguageModel, LazyModel, Message, one_line, reply_schema
+from rag.generate import TOP_TOKENS, Deadline, LanguageModel, LazyModel, Message, one_line, reply_schema
 from rag.types import Answer, Citation, Passage, StreamEvent, Verification
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ CHECK_PROMPT = (
     "about a different time, place, person or thing than the sentence, reply {\"states_it\": false}."
 )
 _MARKER = re.compile(r"\s*\[\d+\]")
-_ALTERNATIVES = 5
 
 
 def stated_probability(generator: LanguageModel, sentence: str, question: str, answer: str, deadline: Deadline) -> float:
@@ -42,7 +41,7 @@ def stated_probability(generator: LanguageModel, sentence: str, question: str, a
     that is not the JSON asked for)."""
     user = f"Sentence: {one_line(sentence)}\nQuestion: {one_line(question)}\nProposed answer: {one_line(answer)}"
     messages: list[Message] = [{"role": "system", "content": CHECK_PROMPT}, {"role": "user", "content": user}]
-    reply = generator.complete_scored(messages, 12, deadline, CHECK_SCHEMA, _ALTERNATIVES)
+    reply = generator.complete_scored(messages, 12, deadline, CHECK_SCHEMA, TOP_TOKENS)
     try:
         said = json.loads(reply.text)["states_it"] is True
     except (json.JSONDecodeError, KeyError, TypeError):

@@ -59,6 +59,9 @@ class LanguageModel(Protocol):
         ...
 
 
+TOP_TOKENS = 5  # the likeliest tokens a scored completion asks for at each place: the check's word, a copy's first token
+
+
 def token_alternatives(logprobs: Any) -> tuple[tuple[str, dict[str, float]], ...]:
     """The OpenAI-shaped `logprobs` of a choice (or of a streamed chunk): each token written, with the likeliest tokens
     at its place (token text -> logprob); none for anything else."""

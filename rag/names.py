@@ -113,14 +113,11 @@ def _regular_places(name: str) -> tuple[str, ...]:
 
 
 _LINKING_WORDS = r"(?:(?:and|of|for|the|on|&)\s+)?"  # an acronym may leave them out ("fda", "fbi") or keep them ("boj")
-_DIGIT_WORDS = dict(zip("23456789", ("two", "three", "four", "five", "six", "seven", "eight", "nine")))
 
 
 def spells_out(acronym: str, plain: str) -> bool:
     """Whether the lower-case text writes out the acronym as the initials of as many words, its linking words
     ("and", "of") counted or not ("etfs" / "exchange-traded funds", "boj" / "bank of japan", "fda" / "food and drug
-    administration", "fbi" / "federal bureau of investigation"), a digit as itself or its word ("g7" / "group of
-    seven")."""
+    administration", "fbi" / "federal bureau of investigation")."""
     letters = acronym.removesuffix("s") if len(acronym) > 2 else acronym
-    initials = [f"(?:{re.escape(c)}|{_DIGIT_WORDS[c]})" if c in _DIGIT_WORDS else re.escape(c) for c in letters]
-    return re.search(r"\b" + (r"[\w']*[\s-]+" + _LINKING_WORDS).join(initials) + r"\w*", plain) is not None
+    return re.search(r"\b" + (r"[\w']*[\s-]+" + _LINKING_WORDS).join(map(re.escape, letters)) + r"\w*", plain) is not None

@@ -421,10 +421,11 @@ def build(settings: Settings, embedder: Embedder | None = None, generator: Langu
         def checked(extractive: ExtractiveAnswerer, embedder: Embedder, keywords: LocalIndex) -> Answerer:
             enum_chars = OPENAI_ENUM_CHARS if settings.answer_check == "openai" else None
             short = ShortAnswers(checker, enum_chars) if settings.short_answers else None
-            reader = ReadingAnswerer(checker, extractive, embedder.count_tokens, ReadingLimits(deadline_s=settings.llm_deadline_s))
+            rereads = short is not None and settings.reread_below > 0  # only a short answer's copy tells how sure it was
+            reread = ReadingAnswerer(checker, extractive, embedder.count_tokens, ReadingLimits(deadline_s=settings.llm_deadline_s)).answer if rereads else None
             return CheckedAnswerer(
                 extractive, checker, extractive.doubt, settings.check_min_doubt, settings.llm_deadline_s, extractive.alternatives, extractive.near_misses, settings.check_tries,
-                settings.check_min_probability, extractive.corrected, short, reader.answer if short else None, settings.reread_below,
+                settings.check_min_probability, extractive.corrected, short, reread, settings.reread_below,
             )
 
         return Pipeline(settings, embedder, store, vocabulary, checked, saved_index=saved_index)

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.generate import Deadline, LanguageModel, Message, one_line, reply_schema
+from rag.generate import TOP_TOKENS, Deadline, LanguageModel, Message, one_line, reply_schema
 from rag.question import asks_yes_or_no
 from rag.reader import adds_to, copied_from
 
@@ -31,7 +31,6 @@ _LONG_ENUM = 250  # and an enum of more than 250 values
 OPENAI_ENUM_CHARS = 7_500  # at most 7,500 characters in all
 
 _EDGES = " .,;:!?()[]\"'“”‘’"
-_ALTERNATIVES = 5  # the likeliest tokens asked for at each place of the copy
 _LEAD_WORDS = 3  # words before a copy that may begin it without changing what it names ("glaciologist")
 
 
@@ -64,7 +63,7 @@ class ShortAnswers:
         user = f"Sentence: {one_line(sentence)}\nQuestion: {one_line(question)}"
         messages: list[Message] = [{"role": "system", "content": SHORT_PROMPT}, {"role": "user", "content": user}]
         schema = short_schema(sentence, self._most_enum_chars)
-        reply = self._generator.complete_scored(messages, _MAX_TOKENS, deadline, schema, _ALTERNATIVES)
+        reply = self._generator.complete_scored(messages, _MAX_TOKENS, deadline, schema, TOP_TOKENS)
         try:
             span = str(json.loads(reply.text)["answer"]).strip()
         except (json.JSONDecodeError, KeyError, TypeError):

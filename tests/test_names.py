@@ -37,13 +37,12 @@ def test_an_acronym_is_spelled_out_by_the_initials_of_as_many_words() -> None:
     assert not spells_out("ipo", "an initial offering")
 
 
-def test_an_acronym_may_leave_out_the_linking_words_and_write_a_digit_as_a_word() -> None:
+def test_an_acronym_may_leave_out_the_linking_words() -> None:
     assert spells_out("fda", "approval from the u.s. food and drug administration in may")
     assert spells_out("fbi", "the federal bureau of investigation said")
     assert spells_out("sec", "the securities and exchange commission sued")
-    assert spells_out("g7", "a summit of group of seven leaders in hiroshima")
     assert not spells_out("fda", "food prices and drinks")
-    assert not spells_out("g7", "a group of eight leaders")
+    assert not spells_out("fbi", "the federal bureau said")
 
 
 # Each: an article (its date, its text), a question naming what it writes otherwise, the words the answer must hold,
